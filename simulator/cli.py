@@ -61,7 +61,9 @@ def _decode_stream(dialect: Dialect, data: bytes) -> list[dict[str, object]]:
         field = f" field {error.field}" if error.field else ""
         raise CliError(f"byte {offset}{field}: {error.message}") from None
     if frames.buffered:
-        raise CliError(f"byte {start}: truncated PDU, {frames.buffered} bytes after the last whole one")
+        claimed = int.from_bytes(data[start : start + 4], "big") if frames.buffered >= 4 else None
+        detail = f"its length says {claimed} bytes" if claimed is not None else "not even a length field"
+        raise CliError(f"byte {start}: truncated PDU: {frames.buffered} bytes given, {detail}")
     if not documents:
         raise CliError("no PDU in the input")
     return documents
