@@ -1,0 +1,410 @@
+"""Durable record of everything the gateway promised: messages, receipts, MO messages, audit events.
+
+Theory of operation
+-------------------
+A submit response is a promise that the message is on disk (reliability.md §4.1), so every write that
+gates a response is committed with ``synchronous=FULL`` in WAL mode before the caller's future resolves.
+Committing once per message would cap the gateway at the disk's fsync rate, so writes are *group
+committed*: one writer thread takes every operation queued while the previous commit was running, applies
+them in one transaction, commits once, and only then resolves their futures on the event loop. Under load
+a commit carries hundreds of messages; when idle it carries one and costs one fsync.
+
+Reads run on their own connections in worker threads (WAL lets them proceed during a commit), so the
+event loop never blocks on SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MessageRow", "MoRow", "Store", "StoreError"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,              -- allocated by the gateway; also the SMPP message_id's number
+    message_id TEXT NOT NULL,            -- the id the partner saw: SMPP message_id, CMPP Msg_Id in decimal
+    account TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    session TEXT NOT NULL,
+    submitted_at REAL NOT NULL,
+    source TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    data_coding INTEGER NOT NULL,
+    content BLOB NOT NULL,               -- the segment as received, UDH included
+    text TEXT NOT NULL,                  -- the segment's text, decoded by its data coding
+    message_text TEXT,                   -- the whole reassembled text, on the segment that completed it
+    segment_ref INTEGER,
+    segment_total INTEGER NOT NULL,
+    segment_number INTEGER NOT NULL,
+    registered_delivery INTEGER NOT NULL,
+    service_id TEXT NOT NULL,
+    state TEXT NOT NULL,                 -- final state once done_at has passed: DELIVRD, UNDELIV, ...
+    err INTEGER NOT NULL,
+    done_at REAL NOT NULL,               -- when the (simulated) handset outcome happens
+    receipt_state TEXT NOT NULL,         -- none | pending | sent | acked | failed
+    receipt_due REAL,                    -- next time the receipt dispatcher looks at this row
+    receipt_attempts INTEGER NOT NULL DEFAULT 0,
+    cancelled INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_by_id ON messages(message_id);
+CREATE INDEX IF NOT EXISTS messages_by_account_time ON messages(account, submitted_at);
+CREATE INDEX IF NOT EXISTS messages_by_destination ON messages(destination);
+CREATE INDEX IF NOT EXISTS receipts_due ON messages(receipt_due) WHERE receipt_state IN ('pending', 'sent');
+
+CREATE TABLE IF NOT EXISTS mo (
+    id INTEGER PRIMARY KEY,
+    account TEXT NOT NULL,
+    source TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    data_coding INTEGER NOT NULL,
+    content BLOB NOT NULL,
+    udhi INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    state TEXT NOT NULL,                 -- pending | sent | acked | failed
+    due REAL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS mo_due ON mo(due) WHERE state IN ('pending', 'sent');
+
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    account TEXT,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL                 -- JSON; numbers masked by the caller
+);
+CREATE INDEX IF NOT EXISTS events_by_time ON events(at);
+"""
+
+
+class StoreError(Exception):
+    """The store could not persist; nothing that depended on it may be acknowledged."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    """One MT message to one recipient (a group send is one row per recipient, a long one per segment)."""
+
+    id: int
+    message_id: str
+    account: str
+    protocol: str
+    session: str
+    submitted_at: float
+    source: str
+    destination: str
+    data_coding: int
+    content: bytes
+    text: str
+    message_text: str | None
+    segment_ref: int | None
+    segment_total: int
+    segment_number: int
+    registered_delivery: int
+    service_id: str
+    state: str
+    err: int
+    done_at: float
+    receipt_state: str
+    receipt_due: float | None
+    receipt_attempts: int = 0
+    cancelled: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MoRow:
+    """A mobile-originated message on its way to the partner that owns its destination."""
+
+    id: int
+    account: str
+    source: str
+    destination: str
+    data_coding: int
+    content: bytes
+    udhi: int
+    created_at: float
+    state: str
+    due: float | None
+    attempts: int = 0
+
+
+_MESSAGE_COLUMNS = tuple(f.name for f in fields(MessageRow))
+_MO_COLUMNS = tuple(f.name for f in fields(MoRow))
+_INSERT_MESSAGE = (f"INSERT INTO messages ({', '.join(_MESSAGE_COLUMNS)}) "
+                   f"VALUES ({', '.join('?' * len(_MESSAGE_COLUMNS))})")
+_INSERT_MO = f"INSERT INTO mo ({', '.join(_MO_COLUMNS)}) VALUES ({', '.join('?' * len(_MO_COLUMNS))})"
+
+_Operation = Callable[[sqlite3.Connection], Any]
+
+
+class Store:
+    """The sqlite store of one simulator; see the module docstring. Use :meth:`open`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._queue: queue.SimpleQueue[tuple[_Operation, asyncio.Future[Any] | None] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._local = threading.local()
+        #: Commits done and operations they carried (figures for /metrics and the benchmarks).
+        self.commits = 0
+        self.committed_operations = 0
+        self.last_commit_seconds = 0.0
+
+    @classmethod
+    async def open(cls, directory: Path) -> Store:
+        """Open (creating if needed) ``directory/smsclab.sqlite`` and start the writer thread."""
+        directory.mkdir(parents=True, exist_ok=True)
+        store = cls(directory / "smsclab.sqlite")
+        store._loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = store._loop.create_future()
+        store._thread = threading.Thread(target=store._writer, args=(ready,), name="smsclab-store", daemon=True)
+        store._thread.start()
+        await ready
+        return store
+
+    async def close(self) -> None:
+        """Commit what is queued and stop the writer."""
+        if self._thread is None:
+            return
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+        self._thread = None
+
+    # -- writes (durable when they return) -------------------------------------------------------
+
+    async def insert_messages(self, rows: Sequence[MessageRow]) -> None:
+        """Persist accepted messages; returns once they are committed to disk."""
+        await self.insert_messages_later(rows)
+
+    def insert_messages_later(self, rows: Sequence[MessageRow]) -> asyncio.Future[None]:
+        """Queue accepted messages; the future resolves once they are on disk (or fails with StoreError).
+
+        The drivers use this form to answer a whole read's worth of submits from one callback, without a
+        task per PDU."""
+        values = [tuple(getattr(row, name) for name in _MESSAGE_COLUMNS) for row in rows]
+        return self._enqueue(lambda db: db.executemany(_INSERT_MESSAGE, values))
+
+    async def insert_mo(self, rows: Sequence[MoRow]) -> None:
+        """Persist MO messages waiting for their partner."""
+        values = [tuple(getattr(row, name) for name in _MO_COLUMNS) for row in rows]
+        await self._write(lambda db: db.executemany(_INSERT_MO, values))
+
+    async def set_receipt(self, message_rowid: int, state: str, due: float | None, attempts: int) -> None:
+        """Record what happened to a message's receipt (sent, acked, failed) and when to look again."""
+        await self._write(lambda db: db.execute(
+            "UPDATE messages SET receipt_state = ?, receipt_due = ?, receipt_attempts = ? WHERE id = ?",
+            (state, due, attempts, message_rowid)))
+
+    async def set_mo(self, mo_rowid: int, state: str, due: float | None, attempts: int) -> None:
+        """Record what happened to an MO message's delivery."""
+        await self._write(lambda db: db.execute(
+            "UPDATE mo SET state = ?, due = ?, attempts = ? WHERE id = ?", (state, due, attempts, mo_rowid)))
+
+    async def cancel_message(self, message_rowid: int, at: float) -> None:
+        """Mark a message deleted before delivery (SMPP cancel_sm, CMPP_CANCEL): no receipt will follow."""
+        await self._write(lambda db: db.execute(
+            "UPDATE messages SET cancelled = 1, state = 'DELETED', done_at = ?, receipt_state = "
+            "CASE WHEN receipt_state = 'pending' THEN 'none' ELSE receipt_state END WHERE id = ?",
+            (at, message_rowid)))
+
+    async def replace_message(self, message_rowid: int, content: bytes, text: str) -> None:
+        """Replace a pending message's content (SMPP replace_sm)."""
+        await self._write(lambda db: db.execute(
+            "UPDATE messages SET content = ?, text = ?, message_text = ? WHERE id = ?",
+            (content, text, text, message_rowid)))
+
+    def record_event(self, at: float, kind: str, account: str | None, detail: dict[str, object]) -> None:
+        """Queue an audit event; it is committed with the next group, nobody waits for it."""
+        text = json.dumps(detail, ensure_ascii=False, separators=(",", ":"), default=str)
+        self._queue.put((lambda db: db.execute(
+            "INSERT INTO events (at, account, kind, detail) VALUES (?, ?, ?, ?)", (at, account, kind, text)), None))
+
+    # -- reads ----------------------------------------------------------------------------------------
+
+    async def max_ids(self) -> tuple[int, int]:
+        """The highest message and MO row ids, so that ids stay unique across restarts."""
+        row = await self._read("SELECT (SELECT COALESCE(MAX(id), 0) FROM messages), "
+                               "(SELECT COALESCE(MAX(id), 0) FROM mo)", ())
+        return int(row[0][0]), int(row[0][1])
+
+    async def due_receipts(self, now: float, limit: int = 500) -> list[MessageRow]:
+        """Messages whose receipt is due to be sent (again) by ``now``, oldest first."""
+        rows = await self._read(
+            f"SELECT {', '.join(_MESSAGE_COLUMNS)} FROM messages WHERE receipt_state IN ('pending', 'sent') "
+            "AND receipt_due <= ? ORDER BY receipt_due LIMIT ?", (now, limit))
+        return [MessageRow(*row) for row in rows]
+
+    async def next_receipt_due(self) -> float | None:
+        """When the earliest pending receipt falls due."""
+        rows = await self._read("SELECT MIN(receipt_due) FROM messages WHERE receipt_state IN ('pending', 'sent')",
+                                ())
+        return None if rows[0][0] is None else float(rows[0][0])
+
+    async def due_mo(self, now: float, limit: int = 500) -> list[MoRow]:
+        """MO messages due to be offered (again) by ``now``."""
+        rows = await self._read(f"SELECT {', '.join(_MO_COLUMNS)} FROM mo WHERE state IN ('pending', 'sent') "
+                                "AND due <= ? ORDER BY due LIMIT ?", (now, limit))
+        return [MoRow(*row) for row in rows]
+
+    async def next_mo_due(self) -> float | None:
+        """When the earliest pending MO falls due."""
+        rows = await self._read("SELECT MIN(due) FROM mo WHERE state IN ('pending', 'sent')", ())
+        return None if rows[0][0] is None else float(rows[0][0])
+
+    async def find_message(self, account: str, message_id: str) -> MessageRow | None:
+        """The latest message of ``account`` with the id the partner was given."""
+        rows = await self._read(f"SELECT {', '.join(_MESSAGE_COLUMNS)} FROM messages WHERE message_id = ? "
+                                "AND account = ? ORDER BY id DESC LIMIT 1", (message_id, account))
+        return MessageRow(*rows[0]) if rows else None
+
+    async def search_messages(self, *, account: str | None = None, number: str | None = None,
+                              message_id: str | None = None, since: float | None = None,
+                              until: float | None = None, limit: int = 100) -> list[MessageRow]:
+        """Messages matching every given criterion, newest first."""
+        clauses: list[str] = ["1 = 1"]
+        params: list[object] = []
+        for clause, value in (("account = ?", account), ("message_id = ?", message_id),
+                              ("submitted_at >= ?", since), ("submitted_at < ?", until)):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        if number is not None:
+            clauses.append("(destination = ? OR source = ?)")
+            params += [number, number]
+        rows = await self._read(f"SELECT {', '.join(_MESSAGE_COLUMNS)} FROM messages WHERE {' AND '.join(clauses)} "
+                                "ORDER BY id DESC LIMIT ?", (*params, limit))
+        return [MessageRow(*row) for row in rows]
+
+    async def mt_counters(self, account: str, since: float, until: float, now: float,
+                          service_id: str | None = None) -> dict[str, int]:
+        """CMPP_QUERY counters of MT traffic in [since, until) (CMPP 3.0 §8.4.4.2), as of ``now``."""
+        service_clause = "" if service_id is None else " AND service_id = ?"
+        params: tuple[object, ...] = (now, now, now, account, since, until)
+        if service_id is not None:
+            params = (*params, service_id)
+        rows = await self._read(
+            "SELECT COUNT(*), COUNT(DISTINCT destination), "
+            "SUM(done_at <= ? AND state = 'DELIVRD'), SUM(done_at > ?), SUM(done_at <= ? AND state != 'DELIVRD') "
+            f"FROM messages WHERE account = ? AND submitted_at >= ? AND submitted_at < ?{service_clause}", params)
+        total, users, ok, waiting, failed = (int(value or 0) for value in rows[0])
+        return {"mt_tlmsg": total, "mt_tlusr": users, "mt_scs": ok, "mt_wt": waiting, "mt_fl": failed}
+
+    async def mo_counters(self, account: str, since: float, until: float) -> dict[str, int]:
+        """CMPP_QUERY counters of MO traffic towards ``account`` in [since, until)."""
+        rows = await self._read(
+            "SELECT SUM(state = 'acked'), SUM(state IN ('pending', 'sent')), SUM(state = 'failed') "
+            "FROM mo WHERE account = ? AND created_at >= ? AND created_at < ?", (account, since, until))
+        ok, waiting, failed = (int(value or 0) for value in rows[0])
+        return {"mo_scs": ok, "mo_wt": waiting, "mo_fl": failed}
+
+    async def events(self, *, since: float | None = None, kind: str | None = None,
+                     limit: int = 1000) -> list[dict[str, object]]:
+        """Audit events, oldest first."""
+        clauses: list[str] = ["1 = 1"]
+        params: list[object] = []
+        if since is not None:
+            clauses.append("at >= ?")
+            params.append(since)
+        if kind is not None:
+            clauses.append("kind = ?")
+            params.append(kind)
+        await self.flush()
+        rows = await self._read(f"SELECT at, account, kind, detail FROM events WHERE {' AND '.join(clauses)} "
+                                "ORDER BY id LIMIT ?", (*params, limit))
+        return [{"at": at, "account": account, "kind": kind, "detail": json.loads(detail)}
+                for at, account, kind, detail in rows]
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed."""
+        await self._write(lambda db: None)
+
+    # -- machinery ----------------------------------------------------------------------------------
+
+    async def _write(self, operation: _Operation) -> None:
+        await self._enqueue(operation)
+
+    def _enqueue(self, operation: _Operation) -> asyncio.Future[None]:
+        if self._thread is None or self._loop is None:
+            raise StoreError("store is closed")
+        future: asyncio.Future[None] = self._loop.create_future()
+        self._queue.put((operation, future))
+        return future
+
+    async def _read(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        return await asyncio.to_thread(self._read_sync, sql, params)
+
+    def _read_sync(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, check_same_thread=False)
+            connection.execute("PRAGMA busy_timeout = 5000")
+            self._local.connection = connection
+        return connection.execute(sql, params).fetchall()
+
+    def _writer(self, ready: asyncio.Future[None]) -> None:
+        assert self._loop is not None
+        loop = self._loop
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode = WAL")
+            # FULL: the WAL is fsynced at every commit, so an acknowledged message survives an OS crash too.
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute("PRAGMA busy_timeout = 5000")
+            db.executescript(_SCHEMA)
+        except sqlite3.Error as error:
+            loop.call_soon_threadsafe(ready.set_exception, StoreError(f"{self.path}: {error}"))
+            return
+        loop.call_soon_threadsafe(ready.set_result, None)
+        stopping = False
+        while not stopping:
+            batch = [self._queue.get()]
+            while True:  # everything that queued up during the last commit rides in this one
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stopping = None in batch
+            work = [item for item in batch if item is not None]
+            if work:
+                self._commit(db, work, loop)
+        db.close()
+
+    def _commit(self, db: sqlite3.Connection, work: list[tuple[_Operation, asyncio.Future[Any] | None]],
+                loop: asyncio.AbstractEventLoop) -> None:
+        # The commit cost is a real-time figure for /metrics, not simulated time.
+        started = time.perf_counter()
+        outcome: BaseException | None = None
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for operation, _ in work:
+                operation(db)
+            db.execute("COMMIT")
+        except sqlite3.Error as error:
+            outcome = StoreError(f"commit failed: {error}")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+        self.last_commit_seconds = time.perf_counter() - started
+        self.commits += 1
+        self.committed_operations += len(work)
+        for _, future in work:
+            if future is not None:
+                loop.call_soon_threadsafe(_settle, future, outcome)
+
+
+def _settle(future: asyncio.Future[Any], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
