@@ -7,13 +7,21 @@ one line on stderr naming what is wrong and where, and exit status 2; a tracebac
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import signal
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from protocols.dialects import DIALECTS, Dialect
 from protocols.errors import ProtocolError, RemoteProtocolError
 from protocols.pdujson import from_json, to_json
+from simulator.clock import ScaledClock
+from simulator.config import Config, ConfigError, dump_config, load_config, parse_account_option, with_overrides
+from simulator.server import Endpoints, Simulator
 
 __all__ = ["main"]
 
@@ -97,8 +105,89 @@ def _cmd_encode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _effective_config(args: argparse.Namespace) -> Config:
+    config = load_config(args.config)
+    accounts = [parse_account_option(text) for text in args.account]
+    return with_overrides(config, accounts=accounts, cmpp_port=args.cmpp_port, smpp_port=args.smpp_port,
+                          api_port=args.api_port, data_dir=args.data_dir)
+
+
+def _startup_table(config: Config, endpoints: Endpoints) -> str:
+    """What a newcomer needs to connect at once: where to, and as whom."""
+    versions = ", ".join(f"{v >> 4}.{v & 0xF}" for v in config.cmpp.versions)
+    lines = [
+        "smsclab is running (Ctrl-C stops it)",
+        f"  CMPP  {endpoints.cmpp[0]}:{endpoints.cmpp[1]}  (versions {versions})",
+        f"  SMPP  {endpoints.smpp[0]}:{endpoints.smpp[1]}  (3.4, 5.0 additions)",
+    ]
+    if endpoints.api is not None:
+        lines.append(f"  API   http://{endpoints.api[0]}:{endpoints.api[1]}/  (OpenAPI at /openapi.json)")
+    lines.append(f"  store {config.data_dir}")
+    lines.append("")
+    header = ("SP_Id / system_id", "secret / password", "service codes", "rate (msg/s)", "window")
+    rows = [(a.id, a.secret, ",".join(a.service_codes), "unlimited" if a.rate is None else f"{a.rate:g}",
+             str(a.window)) for a in config.accounts]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return "\n".join(lines)
+
+
+async def _serve(config: Config, speed: float, seed: int) -> None:
+    simulator = Simulator(config, ScaledClock(speed), seed=seed)
+    try:
+        endpoints = await simulator.start()
+    except OSError as error:
+        raise CliError(f"cannot listen: {error.strerror or error}") from None
+    print(_startup_table(config, endpoints), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        print("smsclab: stopping (partners get TERMINATE / unbind; the store is closed)", flush=True)
+        await simulator.stop()
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
-    raise CliError("the simulated gateway is not built yet (issue 3); decode and encode work today")
+    config = _effective_config(args)
+    if args.speed <= 0:
+        raise CliError("--speed must be positive")
+    asyncio.run(_serve(config, args.speed, args.seed))
+    return 0
+
+
+def _cmd_config_show(args: argparse.Namespace) -> int:
+    print(dump_config(_effective_config(args), show_secrets=args.show_secrets), end="")
+    return 0
+
+
+def _cmd_mo(args: argparse.Namespace) -> int:
+    body = json.dumps({"from": args.sender, "to": args.to, "text": args.text}).encode()
+    request = urllib.request.Request(f"{args.api.rstrip('/')}/mo", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        detail = json.loads(error.read() or b"{}").get("error", error.reason)
+        raise CliError(f"the simulator refused the MO: {detail}") from None
+    except (urllib.error.URLError, OSError) as error:
+        raise CliError(f"cannot reach the simulator's API at {args.api}: {error}") from None
+    print(f"MO queued for account {answer['account']} in {answer['segments']} segment(s)")
+    return 0
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="TOML file merged over the embedded default")
+    parser.add_argument("--account", action="append", default=[], metavar="ID:SECRET:SERVICE_CODE[:RATE]",
+                        help="an account (repeatable); replaces the configured accounts")
+    parser.add_argument("--cmpp-port", type=int, help="CMPP port (0 picks a free one)")
+    parser.add_argument("--smpp-port", type=int, help="SMPP port (0 picks a free one)")
+    parser.add_argument("--api-port", type=int, help="control API port (0 picks a free one)")
+    parser.add_argument("--data-dir", type=Path, help="where the store lives")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -117,7 +206,21 @@ def _build_parser() -> argparse.ArgumentParser:
     encode = add("encode", _cmd_encode, "print the hex of PDUs given as JSON (the form decode prints)")
     encode.add_argument("--protocol", required=True, choices=protocols)
     encode.add_argument("json", help="a JSON object or a list of them, or - to read stdin")
-    add("serve", _cmd_serve, "run the simulated CMPP ISMG and SMPP SMSC")
+    serve = add("serve", _cmd_serve, "run the simulated CMPP ISMG and SMPP SMSC")
+    _add_config_options(serve)
+    serve.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
+    serve.add_argument("--seed", type=int, default=0, help="seed of every random choice (receipt outcomes)")
+    config = commands.add_parser("config", help="inspect the configuration").add_subparsers(
+        dest="config_command", required=True, metavar="ACTION")
+    show = config.add_parser("show", help="print the effective configuration as TOML")
+    show.set_defaults(handler=_cmd_config_show)
+    _add_config_options(show)
+    show.add_argument("--show-secrets", action="store_true", help="print secrets instead of ***")
+    mo = add("mo", _cmd_mo, "inject a mobile-originated message through the running simulator's API")
+    mo.add_argument("--from", dest="sender", required=True, help="the handset's number")
+    mo.add_argument("--to", required=True, help="the number dialled: a service code plus any extension")
+    mo.add_argument("--text", required=True)
+    mo.add_argument("--api", default="http://127.0.0.1:8080", help="the simulator's control API")
     return parser
 
 
@@ -127,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status: int = args.handler(args)
-    except CliError as error:
+    except (CliError, ConfigError) as error:
         print(f"smsclab {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     return status

@@ -182,44 +182,41 @@ class Store:
 
     # -- writes (durable when they return) -------------------------------------------------------
 
-    async def insert_messages(self, rows: Sequence[MessageRow]) -> None:
-        """Persist accepted messages; returns once they are committed to disk."""
-        await self.insert_messages_later(rows)
+    # Every write returns a future that resolves once the change is on disk (or fails with StoreError).
+    # Awaiting it is the common use; the drivers instead attach a callback, so that a whole read's worth of
+    # submits is answered without a task per PDU.
 
-    def insert_messages_later(self, rows: Sequence[MessageRow]) -> asyncio.Future[None]:
-        """Queue accepted messages; the future resolves once they are on disk (or fails with StoreError).
-
-        The drivers use this form to answer a whole read's worth of submits from one callback, without a
-        task per PDU."""
+    def insert_messages(self, rows: Sequence[MessageRow]) -> asyncio.Future[None]:
+        """Persist accepted messages."""
         values = [tuple(getattr(row, name) for name in _MESSAGE_COLUMNS) for row in rows]
         return self._enqueue(lambda db: db.executemany(_INSERT_MESSAGE, values))
 
-    async def insert_mo(self, rows: Sequence[MoRow]) -> None:
+    def insert_mo(self, rows: Sequence[MoRow]) -> asyncio.Future[None]:
         """Persist MO messages waiting for their partner."""
         values = [tuple(getattr(row, name) for name in _MO_COLUMNS) for row in rows]
-        await self._write(lambda db: db.executemany(_INSERT_MO, values))
+        return self._enqueue(lambda db: db.executemany(_INSERT_MO, values))
 
-    async def set_receipt(self, message_rowid: int, state: str, due: float | None, attempts: int) -> None:
+    def set_receipt(self, message_rowid: int, state: str, due: float | None, attempts: int) -> asyncio.Future[None]:
         """Record what happened to a message's receipt (sent, acked, failed) and when to look again."""
-        await self._write(lambda db: db.execute(
+        return self._enqueue(lambda db: db.execute(
             "UPDATE messages SET receipt_state = ?, receipt_due = ?, receipt_attempts = ? WHERE id = ?",
             (state, due, attempts, message_rowid)))
 
-    async def set_mo(self, mo_rowid: int, state: str, due: float | None, attempts: int) -> None:
+    def set_mo(self, mo_rowid: int, state: str, due: float | None, attempts: int) -> asyncio.Future[None]:
         """Record what happened to an MO message's delivery."""
-        await self._write(lambda db: db.execute(
+        return self._enqueue(lambda db: db.execute(
             "UPDATE mo SET state = ?, due = ?, attempts = ? WHERE id = ?", (state, due, attempts, mo_rowid)))
 
-    async def cancel_message(self, message_rowid: int, at: float) -> None:
+    def cancel_message(self, message_rowid: int, at: float) -> asyncio.Future[None]:
         """Mark a message deleted before delivery (SMPP cancel_sm, CMPP_CANCEL): no receipt will follow."""
-        await self._write(lambda db: db.execute(
+        return self._enqueue(lambda db: db.execute(
             "UPDATE messages SET cancelled = 1, state = 'DELETED', done_at = ?, receipt_state = "
             "CASE WHEN receipt_state = 'pending' THEN 'none' ELSE receipt_state END WHERE id = ?",
             (at, message_rowid)))
 
-    async def replace_message(self, message_rowid: int, content: bytes, text: str) -> None:
+    def replace_message(self, message_rowid: int, content: bytes, text: str) -> asyncio.Future[None]:
         """Replace a pending message's content (SMPP replace_sm)."""
-        await self._write(lambda db: db.execute(
+        return self._enqueue(lambda db: db.execute(
             "UPDATE messages SET content = ?, text = ?, message_text = ? WHERE id = ?",
             (content, text, text, message_rowid)))
 
@@ -324,14 +321,11 @@ class Store:
         return [{"at": at, "account": account, "kind": kind, "detail": json.loads(detail)}
                 for at, account, kind, detail in rows]
 
-    async def flush(self) -> None:
-        """Wait until everything queued so far is committed."""
-        await self._write(lambda db: None)
+    def flush(self) -> asyncio.Future[None]:
+        """Resolves once everything queued so far is committed."""
+        return self._enqueue(lambda db: None)
 
     # -- machinery ----------------------------------------------------------------------------------
-
-    async def _write(self, operation: _Operation) -> None:
-        await self._enqueue(operation)
 
     def _enqueue(self, operation: _Operation) -> asyncio.Future[None]:
         if self._thread is None or self._loop is None:

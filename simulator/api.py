@@ -1,0 +1,478 @@
+"""The control API: a small JSON-over-HTTP window onto a running simulator.
+
+Operators and load tests use it to see accounts (the partners' contracted limits), sessions, stored
+messages, receipts and audit events, to inject mobile-originated messages, and to scrape Prometheus
+metrics. Handlers are thin: they read query parameters, call the gateway or the store, and shape JSON.
+
+Every route is listed once in :data:`ROUTES`; the hand-written OpenAPI document (:data:`OPENAPI`) describes
+the same routes, and a test holds the two together. Whatever goes wrong, the answer is a JSON object
+``{"error": "..."}`` with one readable message, never a traceback. Phone numbers are masked by
+:meth:`Gateway.mask` (on unless the config switches masking off), and account secrets are never read here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from simulator.gateway import Gateway, MoRoutingError
+from simulator.store import MessageRow, Store
+
+if TYPE_CHECKING:  # server.py imports this module lazily; a runtime import back would be circular
+    from simulator.server import Simulator
+
+__all__ = ["OPENAPI", "ROUTES", "start_api"]
+
+#: Most rows one query returns; more would make the answer (and the sqlite read) unreasonably large.
+MAX_LIMIT: Final = 1000
+_DEFAULT_MESSAGE_LIMIT: Final = 100
+#: How long stopping waits for requests in flight (the simulator's own goodbye takes about as long).
+_SHUTDOWN_SECONDS: Final = 2.0
+#: An MO source or destination: what both CMPP (21-octet terminal ids) and SMPP (21-octet C-strings,
+#: NUL included) can carry, so an injected MO can always be delivered to whichever protocol the partner uses.
+_ADDRESS = re.compile(r"^\+?[0-9]{1,20}$")  # anchored: the pattern is also published in the document
+_RECEIPT_STATES: Final = ("none", "pending", "sent", "acked", "failed")
+
+_SIMULATOR: Final = web.AppKey["Simulator"]("simulator")
+_dumps = partial(json.dumps, ensure_ascii=False)  # Chinese message text stays readable in the answers
+
+
+class ApiError(Exception):
+    """A request the API refuses: becomes ``{"error": message}`` with ``status``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _json(data: object, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+# -- getting at the simulator's parts ---------------------------------------------------------------------
+
+
+def _simulator(request: web.Request) -> Simulator:
+    return request.app[_SIMULATOR]
+
+
+def _gateway(request: web.Request) -> Gateway:
+    gateway = _simulator(request).gateway
+    if gateway is None:  # only between the API starting and the gateway existing, or after a failed start
+        raise ApiError(503, "the simulator is not running")
+    return gateway
+
+
+def _store(request: web.Request) -> Store:
+    store = _simulator(request).store
+    if store is None:
+        raise ApiError(503, "the simulator is not running")
+    return store
+
+
+# -- query parameters -------------------------------------------------------------------------------------
+
+
+def _query(request: web.Request, allowed: tuple[str, ...]) -> dict[str, str]:
+    """The query parameters, empty ones dropped; an unknown name is refused (a typo would else match all)."""
+    for name in request.query:
+        if name not in allowed:
+            expected = ", ".join(allowed) if allowed else "none"
+            raise ApiError(400, f"unknown parameter {name!r}; expected: {expected}")
+    return {name: value for name, value in request.query.items() if value != ""}
+
+
+def _time(params: Mapping[str, str], name: str) -> float | None:
+    """An epoch-seconds parameter."""
+    raw = params.get(name)
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ApiError(400, f"{name} must be a number of seconds since the epoch, not {raw!r}")
+    return value
+
+
+def _limit(params: Mapping[str, str], default: int) -> int:
+    raw = params.get("limit")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ApiError(400, f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}")
+    return int(raw)
+
+
+# -- shaping ----------------------------------------------------------------------------------------------
+
+
+def _message(row: MessageRow, gateway: Gateway, now: float) -> dict[str, object]:
+    """A stored MT message as the API shows it; the handset number (destination) is masked."""
+    return {
+        "id": row.id, "message_id": row.message_id, "account": row.account, "protocol": row.protocol,
+        "submitted_at": row.submitted_at, "source": row.source, "destination": gateway.mask(row.destination),
+        "data_coding": row.data_coding, "text": row.text, "message_text": row.message_text,
+        "segment": {"ref": row.segment_ref, "total": row.segment_total, "number": row.segment_number},
+        "registered_delivery": row.registered_delivery, "state": gateway.state_of(row, now), "err": row.err,
+        "done_at": row.done_at, "receipt_state": row.receipt_state, "receipt_attempts": row.receipt_attempts,
+    }
+
+
+def _account(gateway: Gateway, account_id: str) -> dict[str, object]:
+    """An account's contracted terms and live connection count. The secret and the IP allow-list are
+    deliberately left out: the API is readable by anyone who can reach it."""
+    account = gateway.account(account_id)
+    if account is None:
+        raise ApiError(404, f"no account {account_id!r}")
+    return {
+        "id": account.id, "service_codes": list(account.service_codes), "service_ids": list(account.service_ids),
+        "rate": account.rate, "window": account.window, "max_connections": account.max_connections,
+        "dlr_profile": account.dlr_profile, "message_id_format": account.message_id_format,
+        "connections": gateway.connections(account.id),
+    }
+
+
+# -- handlers ---------------------------------------------------------------------------------------------
+
+
+async def health(request: web.Request) -> web.Response:
+    """Liveness, the simulated time and where each listener is bound."""
+    _query(request, ())
+    simulator = _simulator(request)
+    endpoints = simulator.endpoints
+    listeners: dict[str, object] = {}
+    if endpoints is not None:  # None while the simulator is still starting (the API comes up first)
+        listeners = {"cmpp": list(endpoints.cmpp), "smpp": list(endpoints.smpp),
+                     "api": None if endpoints.api is None else list(endpoints.api)}
+    return _json({"status": "ok", "now": simulator.clock.now(), "listeners": listeners})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """This API's OpenAPI 3.1 description."""
+    _query(request, ())
+    return _json(OPENAPI)
+
+
+async def list_accounts(request: web.Request) -> web.Response:
+    """Every configured account, without secrets."""
+    _query(request, ())
+    gateway = _gateway(request)
+    return _json([_account(gateway, account.id) for account in gateway.config.accounts])
+
+
+async def get_account(request: web.Request) -> web.Response:
+    """One account, without its secret."""
+    _query(request, ())
+    return _json(_account(_gateway(request), request.match_info["id"]))
+
+
+async def list_sessions(request: web.Request) -> web.Response:
+    """The partner sessions attached to the gateway now."""
+    _query(request, ())
+    return _json([link.describe() for link in _gateway(request).links()])
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    """Stored MT messages, newest first; ``number`` is the full (unmasked) source or destination."""
+    params = _query(request, ("account", "number", "id", "since", "until", "limit"))
+    since, until, limit = _time(params, "since"), _time(params, "until"), _limit(params, _DEFAULT_MESSAGE_LIMIT)
+    gateway = _gateway(request)
+    rows = await _store(request).search_messages(account=params.get("account"), number=params.get("number"),
+                                                 message_id=params.get("id"), since=since, until=until, limit=limit)
+    now = _simulator(request).clock.now()
+    return _json([_message(row, gateway, now) for row in rows])
+
+
+async def list_receipts(request: web.Request) -> web.Response:
+    """Messages that asked for a receipt, with where their receipt stands (among the latest 1000)."""
+    params = _query(request, ("account", "state"))
+    state = params.get("state")
+    if state is not None and state not in _RECEIPT_STATES:
+        raise ApiError(400, f"state must be one of {', '.join(_RECEIPT_STATES)}, not {state!r}")
+    gateway = _gateway(request)
+    rows = await _store(request).search_messages(account=params.get("account"), limit=MAX_LIMIT)
+    now = _simulator(request).clock.now()
+    return _json([{**_message(row, gateway, now), "receipt_due": row.receipt_due} for row in rows
+                  if row.registered_delivery != 0 and (state is None or row.receipt_state == state)])
+
+
+async def inject_mo(request: web.Request) -> web.Response:
+    """Queue a mobile-originated message, as if a handset had sent it to a service code."""
+    try:
+        body: object = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, 'the body must be a JSON object: {"from": ..., "to": ..., "text": ...}')
+    fields = _mo_fields(body)
+    try:
+        rows = await _gateway(request).inject_mo(*fields)
+    except MoRoutingError as error:
+        raise ApiError(404, str(error)) from None
+    except ValueError as error:  # the text does not fit (more than 255 segments)
+        raise ApiError(400, str(error)) from None
+    return _json({"segments": len(rows), "account": rows[0].account}, status=201)
+
+
+def _mo_fields(body: Mapping[str, Any]) -> tuple[str, str, str]:
+    """``from``, ``to`` and ``text`` of a POST /mo body, checked."""
+    values = []
+    for name in ("from", "to", "text"):
+        value = body.get(name)
+        if not isinstance(value, str):
+            raise ApiError(400, f"{name!r} must be a string")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a JSON \ud800 escape: no encoding can carry it
+            raise ApiError(400, f"{name!r} is not valid Unicode text") from None
+        values.append(value)
+    source, destination, message = values
+    for name, address in (("from", source), ("to", destination)):
+        if not _ADDRESS.fullmatch(address):
+            raise ApiError(400, f"{name!r} must be a phone number or service code: up to 20 digits, "
+                                f"optionally after a '+'")
+    return source, destination, message
+
+
+async def list_events(request: web.Request) -> web.Response:
+    """Audit events, oldest first."""
+    params = _query(request, ("since", "kind", "limit"))
+    since, limit = _time(params, "since"), _limit(params, MAX_LIMIT)
+    return _json(await _store(request).events(since=since, kind=params.get("kind"), limit=limit))
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """The simulator's Prometheus series, in the text exposition format."""
+    _query(request, ())
+    body = generate_latest(_simulator(request).metrics.registry)
+    # CONTENT_TYPE_LATEST carries a version and a charset, which web.Response's content_type= refuses.
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+#: Every route of the API: (path, method, handler). The OpenAPI document must describe exactly these.
+ROUTES: Final[tuple[tuple[str, str, Handler], ...]] = (
+    ("/health", "GET", health),
+    ("/openapi.json", "GET", openapi),
+    ("/accounts", "GET", list_accounts),
+    ("/accounts/{id}", "GET", get_account),
+    ("/sessions", "GET", list_sessions),
+    ("/messages", "GET", list_messages),
+    ("/receipts", "GET", list_receipts),
+    ("/mo", "POST", inject_mo),
+    ("/events", "GET", list_events),
+    ("/metrics", "GET", metrics),
+)
+
+
+# -- errors -----------------------------------------------------------------------------------------------
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into a JSON error object; an unexpected one is logged, never shown."""
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return _json({"error": error.message}, status=error.status)
+    except web.HTTPException as error:  # aiohttp's own: no route (404), wrong method (405), body too large
+        if error.status < 400:
+            raise
+        response = _json({"error": (error.reason or "error").lower()}, status=error.status)
+        if "Allow" in error.headers:  # a 405 must say which methods the path does take
+            response.headers["Allow"] = error.headers["Allow"]
+        return response
+    except Exception as error:
+        simulator = _simulator(request)
+        resource = request.match_info.route.resource
+        # The route template and the exception type only: the message or the query string may hold numbers.
+        simulator.events.emit(simulator.clock.now(), "api.error", method=request.method,
+                              route=resource.canonical if resource is not None else request.path,
+                              error=type(error).__name__)
+        return _json({"error": "internal error"}, status=500)
+
+
+# -- starting and stopping --------------------------------------------------------------------------------
+
+
+def build_app(simulator: Simulator) -> web.Application:
+    """The aiohttp application serving ``simulator`` (without a listener; :func:`start_api` adds one)."""
+    app = web.Application(middlewares=[_errors])
+    app[_SIMULATOR] = simulator
+    for path, method, handler in ROUTES:
+        # add_route, not add_get: add_get would also answer HEAD, a route the document does not describe.
+        app.router.add_route(method, path, handler)
+    return app
+
+
+async def start_api(simulator: Simulator, host: str, port: int) -> tuple[tuple[str, int],
+                                                                        Callable[[], Awaitable[None]]]:
+    """Serve the API on ``host``:``port`` (0 picks a free port); returns the bound address and a stopper."""
+    # No access log: its request lines would carry full phone numbers from ?number= queries.
+    runner = web.AppRunner(build_app(simulator), access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    bound_host, bound_port = runner.addresses[0][:2]
+    return (str(bound_host), int(bound_port)), runner.cleanup
+
+
+# -- the OpenAPI document ---------------------------------------------------------------------------------
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json_content(schema: object) -> dict[str, object]:
+    return {"application/json": {"schema": schema}}
+
+
+def _responses(description: str, schema: object, *errors: str, status: str = "200") -> dict[str, object]:
+    """An operation's responses: the success one, the client errors it may give, and 5XX (any route)."""
+    reasons = {"400": "A bad parameter or body", "404": "Not found"}
+    responses: dict[str, object] = {status: {"description": description, "content": _json_content(schema)}}
+    for error in errors:
+        responses[error] = {"description": reasons[error], "content": _json_content(_ref("Error"))}
+    responses["5XX"] = {"description": "Internal error, or the simulator is not running (503)",
+                        "content": _json_content(_ref("Error"))}
+    return responses
+
+
+def _query_parameter(name: str, description: str, schema: Mapping[str, object]) -> dict[str, object]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+_EPOCH = {"type": "number", "description": "seconds since the epoch, simulated time"}
+_SINCE = _query_parameter("since", "only what happened at or after this time", _EPOCH)
+_LIMIT_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}
+_ACCOUNT = _query_parameter("account", "only this account (SP_Id / system_id)", {"type": "string"})
+_NULLABLE_INT = {"type": ["integer", "null"]}
+
+#: The OpenAPI 3.1 description of :data:`ROUTES` (checked against it by tests/simulator/test_api.py).
+OPENAPI: Final[dict[str, object]] = {
+    "openapi": "3.1.0",
+    "info": {"title": "smsclab control API", "version": "1",
+             "description": "Inspect and drive a running smsclab simulator. Errors are {\"error\": message}; "
+                            "phone numbers are masked unless the configuration turns masking off."},
+    "paths": {
+        "/health": {"get": {
+            "summary": "Liveness, simulated time and listener addresses",
+            "responses": _responses("The simulator is up", _ref("Health"))}},
+        "/openapi.json": {"get": {
+            "summary": "This document",
+            "responses": _responses("OpenAPI 3.1 document", {"type": "object"})}},
+        "/accounts": {"get": {
+            "summary": "Configured accounts and their contracted limits (no secrets)",
+            "responses": _responses("Every account", {"type": "array", "items": _ref("Account")})}},
+        "/accounts/{id}": {"get": {
+            "summary": "One account",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
+                            "description": "SP_Id / system_id"}],
+            "responses": _responses("The account", _ref("Account"), "404")}},
+        "/sessions": {"get": {
+            "summary": "Partner sessions attached now",
+            "responses": _responses("Every attached session", {"type": "array", "items": _ref("Session")})}},
+        "/messages": {"get": {
+            "summary": "Stored MT messages, newest first",
+            "parameters": [
+                _ACCOUNT,
+                _query_parameter("number", "the full source or destination number", {"type": "string"}),
+                _query_parameter("id", "the message id the partner was given (CMPP Msg_Id in decimal)",
+                                 {"type": "string"}),
+                _SINCE,
+                _query_parameter("until", "only messages submitted before this time", _EPOCH),
+                _query_parameter("limit", "at most this many (default 100)", _LIMIT_SCHEMA),
+            ],
+            "responses": _responses("Matching messages", {"type": "array", "items": _ref("Message")}, "400")}},
+        "/receipts": {"get": {
+            "summary": "Messages that asked for a delivery receipt, among the latest 1000",
+            "parameters": [
+                _ACCOUNT,
+                _query_parameter("state", "only receipts in this state",
+                                 {"type": "string", "enum": list(_RECEIPT_STATES)}),
+            ],
+            "responses": _responses("Matching messages with their receipt",
+                                    {"type": "array", "items": _ref("Receipt")}, "400")}},
+        "/mo": {"post": {
+            "summary": "Inject a mobile-originated message towards the account owning the service code",
+            "requestBody": {"required": True, "content": _json_content(_ref("MoRequest"))},
+            "responses": _responses("Queued for the partner", _ref("MoAccepted"), "400", "404", status="201")}},
+        "/events": {"get": {
+            "summary": "Audit events, oldest first",
+            "parameters": [
+                _SINCE,
+                _query_parameter("kind", "only events of this kind, e.g. mo.injected", {"type": "string"}),
+                _query_parameter("limit", f"at most this many (default {MAX_LIMIT})", _LIMIT_SCHEMA),
+            ],
+            "responses": _responses("Matching events", {"type": "array", "items": _ref("Event")}, "400")}},
+        "/metrics": {"get": {
+            "summary": "Prometheus metrics (smsclab_* series)",
+            "responses": {**_responses("Prometheus text exposition format", {"type": "string"}),
+                          "200": {"description": "Prometheus text exposition format",
+                                  "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+    },
+    "components": {"schemas": {
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+        "Health": {"type": "object", "required": ["status", "now", "listeners"], "properties": {
+            "status": {"const": "ok"},
+            "now": _EPOCH,
+            "listeners": {"type": "object", "description": "[host, port] of cmpp, smpp and api",
+                          "additionalProperties": {"type": ["array", "null"], "prefixItems": [
+                              {"type": "string"}, {"type": "integer"}]}}}},
+        "Account": {"type": "object", "properties": {
+            "id": {"type": "string"},
+            "service_codes": {"type": "array", "items": {"type": "string"}},
+            "service_ids": {"type": "array", "items": {"type": "string"}},
+            "rate": {"type": ["number", "null"], "description": "messages per second; null: unlimited"},
+            "window": {"type": "integer", "description": "requests the partner may have unanswered"},
+            "max_connections": {"type": "integer"},
+            "dlr_profile": {"type": "string"},
+            "message_id_format": {"type": "string"},
+            "connections": {"type": "integer", "description": "sessions attached now"}}},
+        "Session": {"type": "object", "additionalProperties": True, "properties": {
+            "session": {"type": "string"}, "protocol": {"type": "string"}, "account": {"type": "string"},
+            "peer": {"type": "string"}, "state": {"type": "string"}, "since": _EPOCH,
+            "counters": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "outstanding": {"type": "integer"}, "awaiting_answer": {"type": "integer"},
+            "keepalive_rtt": {"type": ["number", "null"]}}},
+        "Message": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "message_id": {"type": "string"}, "account": {"type": "string"},
+            "protocol": {"type": "string", "enum": ["cmpp", "smpp"]}, "submitted_at": _EPOCH,
+            "source": {"type": "string"}, "destination": {"type": "string", "description": "masked"},
+            "data_coding": {"type": "integer"}, "text": {"type": "string"},
+            "message_text": {"type": ["string", "null"], "description": "the whole text, on its last segment"},
+            "segment": {"type": "object", "properties": {
+                "ref": _NULLABLE_INT, "total": {"type": "integer"}, "number": {"type": "integer"}}},
+            "registered_delivery": {"type": "integer"},
+            "state": {"type": "string", "description": "ENROUTE until done_at, then DELIVRD, UNDELIV, ..."},
+            "err": {"type": "integer"}, "done_at": _EPOCH,
+            "receipt_state": {"type": "string", "enum": list(_RECEIPT_STATES)},
+            "receipt_attempts": {"type": "integer"}}},
+        "Receipt": {"allOf": [_ref("Message"), {"type": "object", "properties": {
+            "receipt_due": {"type": ["number", "null"], "description": "next attempt, simulated time"}}}]},
+        "MoRequest": {"type": "object", "required": ["from", "to", "text"], "properties": {
+            "from": {"type": "string", "pattern": _ADDRESS.pattern, "description": "the handset's number"},
+            "to": {"type": "string", "pattern": _ADDRESS.pattern, "description": "a service code (+ extension)"},
+            "text": {"type": "string"}}},
+        "MoAccepted": {"type": "object", "properties": {
+            "segments": {"type": "integer"}, "account": {"type": "string"}}},
+        "Event": {"type": "object", "properties": {
+            "at": _EPOCH, "account": {"type": ["string", "null"]}, "kind": {"type": "string"},
+            "detail": {"type": "object"}}},
+    }},
+}

@@ -1,0 +1,189 @@
+"""The ISMG side of one CMPP connection: CONNECT authentication, SUBMIT, QUERY, CANCEL, status reports, MO.
+
+Answers follow CMPP 3.0 §8.4 and the codes of reference cmpp.md §4: CONNECT_RESP Status 2 for an unknown
+Source_Addr or an address outside the account's allow-list, 3 for a wrong authenticator (16 zero bytes
+in AuthenticatorISMG, "认证出错时，此项为空"), 4 for a Version we do not serve, 5 over the connection
+limit; SUBMIT_RESP Result 8 when flow control refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+
+from protocols import cmpp, text
+from protocols.cmpp.session import CmppSession, CmppState
+from simulator.gateway import Accepted, Receipt, Refusal, Submission
+from simulator.store import MessageRow, MoRow
+
+from .front import Front
+
+__all__ = ["CMPP_REFUSALS", "CmppFront", "ISMG_STORE_UNAVAILABLE"]
+
+#: Vendor result (CMPP 3.0 §8.7.2: 100-199 are the ISMG vendor's, each documented): the store could not
+#: persist the message, so it was not accepted; the SP may resend it.
+ISMG_STORE_UNAVAILABLE = 100
+
+#: The SUBMIT_RESP Result for each refusal of the gateway.
+CMPP_REFUSALS: Mapping[Refusal, int] = MappingProxyType({
+    Refusal.THROTTLED: cmpp.SubmitResult.FLOW_CONTROL,
+    Refusal.NO_DESTINATION: cmpp.SubmitResult.DEST_TERMINAL_ID,
+    Refusal.STORE_FAILED: ISMG_STORE_UNAVAILABLE,
+})
+
+_REPORT_TIME = "%y%m%d%H%M"  # CMPP 3.0 §8.4.5.1 Submit_time / Done_time: YYMMDDHHMM
+
+
+class CmppFront(Front[cmpp.CmppPdu]):
+    """One SP connection to the simulated ISMG."""
+
+    protocol = "cmpp"
+    session: CmppSession
+
+    def can_receive(self) -> bool:
+        """CMPP carries reports and MO on the same long connection once CONNECT succeeded."""
+        return self.session.state is CmppState.CONNECTED and self.session.can_send_request
+
+    def shut_down(self) -> None:
+        """CMPP_TERMINATE towards the SP (CMPP 3.0 §8.4.2)."""
+        if self.session.state is CmppState.CONNECTED:
+            self._send_request(cmpp.Terminate(), self.gateway.clock.now())
+
+    def _state_name(self) -> str:
+        return self.session.state.value
+
+    def _sequence_of(self, pdu: cmpp.CmppPdu) -> int:
+        return pdu.sequence_id
+
+    def _dispatch(self, pdu: cmpp.CmppPdu, now: float,
+                  accepted: list[tuple[cmpp.CmppPdu, Accepted]]) -> None:
+        handler = _HANDLERS.get(type(pdu))
+        if handler is not None:
+            handler(self, pdu, now, accepted)
+
+    # -- requests from the SP ------------------------------------------------------------------------
+
+    def _on_connect(self, pdu: cmpp.CmppPdu, now: float, _: object) -> None:
+        assert isinstance(pdu, cmpp.Connect)
+        gateway = self.gateway
+        account = gateway.account(pdu.source_addr)
+        versions = gateway.config.cmpp.versions
+        # The first failing check decides the Status, in this order (CMPP 3.0 §8.4.1.2).
+        checks: tuple[tuple[Callable[[], bool], int], ...] = (
+            (lambda: account is not None, cmpp.ConnectStatus.ILLEGAL_SOURCE),
+            (lambda: account is not None and gateway.ip_allowed(account, self.peer), cmpp.ConnectStatus.ILLEGAL_SOURCE),
+            (lambda: pdu.version in versions, cmpp.ConnectStatus.VERSION_TOO_HIGH),
+            (lambda: account is not None and cmpp.verify_connect(pdu, account.secret),
+             cmpp.ConnectStatus.AUTHENTICATION),
+            (lambda: account is not None and gateway.connections(account.id) < account.max_connections,
+             cmpp.ConnectStatus.OTHER),
+        )
+        status = next((code for passes, code in checks if not passes()), cmpp.ConnectStatus.OK)
+        if status == cmpp.ConnectStatus.OK and account is not None:
+            authenticator = cmpp.authenticator_ismg(status, pdu.authenticator_source, account.secret,
+                                                    self.session.version)
+            version = pdu.version
+        else:
+            authenticator, version = bytes(16), max(versions)
+        self.send(pdu.response(status=status, version=version, authenticator_ismg=authenticator), now)
+        if status == cmpp.ConnectStatus.OK and account is not None:
+            self._attach(account)
+            gateway.events.emit(now, "session.connected", session=self.label, protocol="cmpp", account=account.id,
+                                version=f"0x{pdu.version:02x}", peer=self.peer)
+        else:
+            gateway.metrics.bind_failures.labels("cmpp", str(int(status))).inc()
+            gateway.events.emit(now, "session.refused", session=self.label, protocol="cmpp",
+                                account=pdu.source_addr, status=int(status), peer=self.peer)
+
+    def _on_submit(self, pdu: cmpp.CmppPdu, now: float, accepted: list[tuple[cmpp.CmppPdu, Accepted]]) -> None:
+        assert isinstance(pdu, cmpp.Submit)
+        self.counters["submits"] += 1
+        submission = Submission(
+            protocol="cmpp", session=self.label, source=pdu.src_id, destinations=pdu.dest_terminal_id,
+            content=pdu.msg_content, data_coding=pdu.msg_fmt, encoding=text.encoding_for_msg_fmt(pdu.msg_fmt),
+            udhi=text.udhi_set(pdu.tp_udhi),
+            receipt=Receipt.ALWAYS if pdu.registered_delivery == 1 else Receipt.NONE,
+            service_id=pdu.service_id, pk=(pdu.pk_total, pdu.pk_number))
+        verdict = self.gateway.submit(self.account, submission, now)
+        if isinstance(verdict, Refusal):
+            if verdict is Refusal.THROTTLED:
+                self.counters["throttled"] += 1
+            self.send(self._refused_response(pdu, verdict), now)
+        else:
+            accepted.append((pdu, verdict))
+
+    def _on_deliver_resp(self, pdu: cmpp.CmppPdu, now: float, _: object) -> None:
+        assert isinstance(pdu, cmpp.DeliverResp)
+        self._delivery_answered(pdu.sequence_id, pdu.result == 0, now)
+
+    def _on_query(self, pdu: cmpp.CmppPdu, now: float, _: object) -> None:
+        assert isinstance(pdu, cmpp.Query)
+        service_id = pdu.query_code if pdu.query_type == 1 else None
+
+        async def answer() -> None:
+            try:
+                counters = await self.gateway.query_counters(self.account, pdu.time, service_id, now)
+            except ValueError:  # Time is not a YYYYMMDD date: nothing was sent that day
+                counters = {}
+            self.send(pdu.response(**counters), self.gateway.clock.now())
+
+        self._spawn(answer())
+
+    def _on_cancel(self, pdu: cmpp.CmppPdu, now: float, _: object) -> None:
+        assert isinstance(pdu, cmpp.Cancel)
+
+        async def answer() -> None:
+            done = await self.gateway.cancel(self.account, str(pdu.msg_id), now)
+            self.send(pdu.response(success_id=0 if done else 1), self.gateway.clock.now())
+
+        self._spawn(answer())
+
+    def _on_terminate(self, pdu: cmpp.CmppPdu, now: float, _: object) -> None:
+        assert isinstance(pdu, cmpp.Terminate)
+        self.send(pdu.response(), now)
+
+    # -- responses -----------------------------------------------------------------------------------
+
+    def _accepted_response(self, request: cmpp.CmppPdu, accepted: Accepted) -> cmpp.CmppPdu:
+        assert isinstance(request, cmpp.Submit)
+        return request.response(msg_id=int(accepted.message_id), result=cmpp.SubmitResult.OK)
+
+    def _refused_response(self, request: cmpp.CmppPdu, refusal: Refusal) -> cmpp.CmppPdu:
+        assert isinstance(request, cmpp.Submit)
+        return request.response(msg_id=0, result=CMPP_REFUSALS[refusal])
+
+    # -- towards the SP ------------------------------------------------------------------------------
+
+    def _new_msg_id(self, now: float) -> int:
+        """An ISMG-generated Msg_Id for a DELIVER (CMPP 3.0 §8.4.5.1)."""
+        return int(self.gateway.new_cmpp_msg_id(now))
+
+    def _receipt_pdu(self, row: MessageRow, now: float, sequence: int) -> cmpp.CmppPdu:
+        zone = self.gateway.zone
+        report = cmpp.Report(
+            msg_id=int(row.message_id), stat=row.state,
+            submit_time=datetime.fromtimestamp(row.submitted_at, zone).strftime(_REPORT_TIME),
+            done_time=datetime.fromtimestamp(row.done_at, zone).strftime(_REPORT_TIME),
+            dest_terminal_id=row.destination, smsc_sequence=row.id & 0xFFFFFFFF)
+        return cmpp.Deliver(sequence_id=sequence, msg_id=self._new_msg_id(now), dest_id=row.source,
+                            service_id=row.service_id, src_terminal_id=row.destination, registered_delivery=1,
+                            msg_content=cmpp.build_report(report, self.session.version))
+
+    def _mo_pdu(self, mo: MoRow, now: float, sequence: int) -> cmpp.CmppPdu:
+        return cmpp.Deliver(sequence_id=sequence, msg_id=self._new_msg_id(now), dest_id=mo.destination,
+                            src_terminal_id=mo.source, registered_delivery=0, msg_fmt=mo.data_coding,
+                            tp_udhi=mo.udhi, msg_content=mo.content)
+
+
+_Handler = Callable[[CmppFront, cmpp.CmppPdu, float, list[tuple[cmpp.CmppPdu, Accepted]]], None]
+
+#: What the ISMG does with each PDU the SP may send; responses to our requests included.
+_HANDLERS: Mapping[type[cmpp.CmppPdu], _Handler] = MappingProxyType({
+    cmpp.Connect: CmppFront._on_connect,
+    cmpp.Submit: CmppFront._on_submit,
+    cmpp.DeliverResp: CmppFront._on_deliver_resp,
+    cmpp.Query: CmppFront._on_query,
+    cmpp.Cancel: CmppFront._on_cancel,
+    cmpp.Terminate: CmppFront._on_terminate,
+})

@@ -1,0 +1,237 @@
+"""What both protocol fronts share: one partner connection between a sans-IO session and the gateway.
+
+A front owns the session of one connection and speaks to the driver through two callables (``write`` and
+``close``), so the same front runs under the asyncio server and in tests without sockets. It is also the
+gateway's :class:`~simulator.gateway.Link` for that connection once the partner has bound.
+
+The submit path answers only after the store has committed (a response is a promise that the message is on
+disk): the submits of one read are decided one by one, persisted together, and answered from the commit's
+callback, with no task per PDU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Coroutine
+from typing import Any, Generic, TypeVar
+
+from protocols.errors import LocalProtocolError
+from protocols.session import Disconnect, KeepAliveAnswered, PeerViolation, ResponseTimeout, Session
+from simulator.config import Account
+from simulator.gateway import Accepted, Gateway, Refusal
+from simulator.store import MessageRow, MoRow
+
+__all__ = ["Front"]
+
+PduT = TypeVar("PduT")
+_labels = itertools.count(1)
+
+
+class Front(ABC, Generic[PduT]):
+    """One partner connection: session events in, gateway decisions out."""
+
+    protocol: str
+
+    def __init__(self, gateway: Gateway, session: Session[PduT], *, peer: str,
+                 write: Callable[[bytes], None], close: Callable[[], None]) -> None:
+        self.gateway = gateway
+        self.session = session
+        self.peer = peer
+        self.label = f"{self.protocol}-{next(_labels)}"
+        self._write = write
+        self._close = close
+        self._account: str | None = None
+        self._attached = False
+        self._connected_at = gateway.clock.now()
+        #: Receipts and MO segments we sent that await the partner's answer, by sequence number.
+        self._deliveries: dict[int, MessageRow | MoRow] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.counters = {"received": 0, "sent": 0, "submits": 0, "throttled": 0, "receipts": 0, "mo": 0}
+        self.last_keepalive_rtt: float | None = None
+
+    # -- the driver's side ---------------------------------------------------------------------------
+
+    @property
+    def account(self) -> str:
+        """The account this connection bound as ("" before it did)."""
+        return self._account or ""
+
+    @property
+    def closed(self) -> bool:
+        """True once the session is over."""
+        return self.session.closed
+
+    def receive(self, data: bytes) -> None:
+        """Bytes arrived from the partner."""
+        now = self.gateway.clock.now()
+        self._handle_events(self.session.receive_data(data, now), now)
+
+    def timer(self) -> None:
+        """A session deadline passed."""
+        now = self.gateway.clock.now()
+        self._handle_events(self.session.handle_timer(now), now)
+
+    def connection_lost(self) -> None:
+        """The transport is gone (closed by either side, or reset)."""
+        self._detach()
+        for task in self._tasks:
+            task.cancel()
+
+    # -- Link (receipts and MO towards the partner) --------------------------------------------------
+
+    def describe(self) -> dict[str, object]:
+        """What the control API shows about this session."""
+        return {"session": self.label, "protocol": self.protocol, "account": self.account, "peer": self.peer,
+                "state": self._state_name(), "since": self._connected_at, "counters": dict(self.counters),
+                "outstanding": self.session.outstanding, "awaiting_answer": self.session.awaiting_answer,
+                "keepalive_rtt": self.last_keepalive_rtt}
+
+    def send_receipt(self, row: MessageRow, now: float) -> bool:
+        """Send the delivery receipt for ``row``, if the session can take it now."""
+        if not self.can_receive():
+            return False
+        sequence = self.session.next_sequence()
+        self._send_request(self._receipt_pdu(row, now, sequence), now)
+        self._deliveries[sequence] = row
+        self.counters["receipts"] += 1
+        return True
+
+    def send_mo(self, mo: MoRow, now: float) -> bool:
+        """Send one MO segment, if the session can take it now."""
+        if not self.can_receive():
+            return False
+        sequence = self.session.next_sequence()
+        self._send_request(self._mo_pdu(mo, now, sequence), now)
+        self._deliveries[sequence] = mo
+        self.counters["mo"] += 1
+        return True
+
+    @abstractmethod
+    def can_receive(self) -> bool:
+        """Whether the session may be sent a receipt or MO now."""
+
+    @abstractmethod
+    def shut_down(self) -> None:
+        """End the session politely because the simulator stops."""
+
+    # -- what each protocol provides ------------------------------------------------------------------
+
+    @abstractmethod
+    def _dispatch(self, pdu: PduT, now: float, accepted: list[tuple[PduT, Accepted]]) -> None:
+        """Act on one PDU; a submit the gateway accepted is appended to ``accepted`` for a batched answer."""
+
+    @abstractmethod
+    def _accepted_response(self, request: PduT, accepted: Accepted) -> PduT:
+        """The success response for an accepted submit."""
+
+    @abstractmethod
+    def _refused_response(self, request: PduT, refusal: Refusal) -> PduT:
+        """The response refusing a submit."""
+
+    @abstractmethod
+    def _receipt_pdu(self, row: MessageRow, now: float, sequence: int) -> PduT:
+        """The receipt PDU for ``row`` (SMPP deliver_sm with esm_class 0x04, CMPP DELIVER report)."""
+
+    @abstractmethod
+    def _mo_pdu(self, mo: MoRow, now: float, sequence: int) -> PduT:
+        """The PDU carrying one MO segment."""
+
+    @abstractmethod
+    def _state_name(self) -> str: ...
+
+    @abstractmethod
+    def _sequence_of(self, pdu: PduT) -> int: ...
+
+    # -- shared machinery ----------------------------------------------------------------------------
+
+    def _handle_events(self, events: list[Any], now: float) -> None:
+        self._flush()  # the session's own answers first, in the order they arose
+        accepted: list[tuple[PduT, Accepted]] = []
+        for event in events:
+            if isinstance(event, KeepAliveAnswered):
+                self.last_keepalive_rtt = event.rtt
+            elif isinstance(event, ResponseTimeout):
+                self._deliveries.pop(self._sequence_of(event.request), None)
+                self.gateway.wake_dispatchers()
+            elif isinstance(event, PeerViolation):
+                self.gateway.events.emit(now, "protocol.violation", session=self.label, account=self.account,
+                                         error=event.error.message, answered=event.answered)
+            elif isinstance(event, Disconnect):
+                self.gateway.events.emit(now, "session.disconnect", session=self.label, account=self.account,
+                                         reason=event.reason)
+            else:
+                self.counters["received"] += 1
+                self._dispatch(event, now, accepted)
+        if accepted:
+            self._persist(accepted, now)
+        self._flush()
+        if self.session.closed:
+            self._detach()
+            self._close()
+
+    def _persist(self, accepted: list[tuple[PduT, Accepted]], now: float) -> None:
+        future = self.gateway.persist([item for _, item in accepted], now)
+
+        def answer(done: asyncio.Future[None]) -> None:
+            failed = done.cancelled() or done.exception() is not None
+            answer_now = self.gateway.clock.now()
+            for request, item in accepted:
+                response = (self._refused_response(request, Refusal.STORE_FAILED) if failed
+                            else self._accepted_response(request, item))
+                self.send(response, answer_now)
+            self._flush()
+
+        future.add_done_callback(answer)
+
+    def send(self, pdu: PduT, now: float) -> None:
+        """Send a response (or request) of ours, unless the session ended meanwhile."""
+        if self.session.closed:
+            return
+        try:
+            self._write(self.session.send(pdu, now))
+        except LocalProtocolError as error:
+            # A bug of ours; keep the connection but make it visible.
+            self.gateway.events.emit(now, "internal.error", session=self.label, error=str(error))
+            return
+        self.counters["sent"] += 1
+        if self.session.closed:
+            self._detach()
+            self._close()
+
+    def _send_request(self, pdu: PduT, now: float) -> None:
+        self._write(self.session.send(pdu, now))
+        self.counters["sent"] += 1
+
+    def _delivery_answered(self, sequence: int, ok: bool, now: float) -> None:
+        delivery = self._deliveries.pop(sequence, None)
+        if isinstance(delivery, MessageRow):
+            self.gateway.receipt_answered(delivery, ok, now)
+        elif isinstance(delivery, MoRow):
+            self.gateway.mo_answered(delivery, ok, now)
+        self.gateway.wake_dispatchers()
+
+    def _flush(self) -> None:
+        data = self.session.data_to_send()
+        if data:
+            self._write(data)
+
+    def _attach(self, account: Account) -> None:
+        self._account = account.id
+        self._attached = True
+        # The account's contracted window replaces the protocol default (agreement clause 2.2).
+        self.session.timing = dataclasses.replace(self.session.timing, peer_window=account.window)
+        self.gateway.attach(self)
+
+    def _detach(self) -> None:
+        if self._attached:
+            self._attached = False
+            self.gateway.detach(self)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run a rare, store-bound request (query, cancel, replace) without blocking the read path."""
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

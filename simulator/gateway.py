@@ -1,0 +1,520 @@
+"""What happens to a message, whatever protocol brought it: the protocol-neutral heart of the simulator.
+
+Theory of operation
+-------------------
+The protocol fronts (``cmpp_front.py``, ``smpp_front.py``) turn PDUs into neutral requests and the
+gateway's answers back into PDUs; the gateway never sees a PDU. For a submit it decides, in order (design.md
+"A submit's path"): flow control (the account's token bucket; the window is the session's business),
+then the ids (CMPP Msg_Id composed from the simulated time and the gateway code; SMPP message_id from the
+row id), then the outcome the simulated handset will have (the account's DLR profile: a delay and a
+weighted stat mix, from a seeded random generator so runs repeat). The result is rows for the store; the
+front answers the partner only once the store has committed them.
+
+Receipts and MO messages go the other way through :class:`Link` objects, one per partner session able to
+receive. Two dispatchers (one for receipts, one for MO) read what is due from the store, hand it to a link,
+and record each attempt; a link reports the partner's acknowledgement back. Because the store is the
+source of truth, what was pending survives a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import hmac
+import ipaddress
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from protocols import cmpp, text
+from simulator.clock import Clock
+from simulator.config import Account, Config, DlrProfile
+from simulator.flow import TokenBucket
+from simulator.observe import EventLog, Metrics, mask_number
+from simulator.store import MessageRow, MoRow, Store
+
+__all__ = [
+    "Accepted",
+    "Gateway",
+    "Link",
+    "MoRoutingError",
+    "Receipt",
+    "Refusal",
+    "Submission",
+]
+
+
+class Receipt(enum.Enum):
+    """Which outcomes the partner asked to hear about (SMPP v3.4 §5.2.17 bits 1-0; CMPP 0/1)."""
+
+    NONE = 0
+    ALWAYS = 1
+    FAILURE = 2
+    SUCCESS = 3  # SMPP 5.0 gives the reserved 3.4 value this meaning
+
+
+class Refusal(enum.Enum):
+    """Why the gateway refused a submit; each front maps these to its own codes (a table, not ifs)."""
+
+    THROTTLED = "throttled"
+    NO_DESTINATION = "no destination"
+    STORE_FAILED = "store failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One submit, protocol-neutral: a segment of a message to one or more recipients."""
+
+    protocol: str
+    session: str
+    source: str
+    destinations: tuple[str, ...]
+    content: bytes
+    #: The protocol's own data coding value (SMPP data_coding, CMPP Msg_Fmt), stored as received.
+    data_coding: int
+    encoding: text.Encoding
+    udhi: bool
+    receipt: Receipt
+    service_id: str = ""
+    #: SMPP sar_msg_ref_num / sar_total_segments / sar_segment_seqnum, when present.
+    sar: tuple[int, int, int] | None = None
+    #: CMPP Pk_total / Pk_number.
+    pk: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A submit the gateway took: the rows to persist, one per recipient, ids in recipient order."""
+
+    rows: tuple[MessageRow, ...]
+
+    @property
+    def message_id(self) -> str:
+        """The id the partner is given: the first row's (CMPP: the first of n consecutive Msg_Ids)."""
+        return self.rows[0].message_id
+
+
+class MoRoutingError(ValueError):
+    """No account owns the destination of an injected MO message."""
+
+
+class Link(Protocol):
+    """A partner session the gateway can push receipts and MO messages to."""
+
+    @property
+    def protocol(self) -> str: ...
+
+    @property
+    def account(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    def can_receive(self) -> bool:
+        """Whether the session may be sent a receipt or MO now (bound to receive, window not full)."""
+
+    def send_receipt(self, row: MessageRow, now: float) -> bool:
+        """Send the receipt for ``row``; False when it could not be sent now."""
+
+    def send_mo(self, mo: MoRow, now: float) -> bool:
+        """Send one MO segment; False when it could not be sent now."""
+
+    def describe(self) -> dict[str, object]:
+        """What the control API shows about this session."""
+
+    def shut_down(self) -> None:
+        """End the session politely (TERMINATE / unbind) because the simulator is stopping."""
+
+
+@dataclass(slots=True)
+class _AccountState:
+    account: Account
+    profile: DlrProfile
+    bucket: TokenBucket | None
+    links: list[Link] = field(default_factory=list)
+    next_link: int = 0
+
+
+#: Receipt stat -> SMPP message_state (v3.4 §5.2.28) for the message_state TLV and query_sm.
+MESSAGE_STATES = {"DELIVRD": 2, "EXPIRED": 3, "DELETED": 4, "UNDELIV": 5, "ACCEPTD": 6, "UNKNOWN": 7,
+                  "REJECTD": 8, "ENROUTE": 1}
+_CMPP_SEQUENCE_SPAN = 0x10000  # CMPP 3.0 §8.4.3.2: the Msg_Id sequence is 16 bits and wraps
+
+
+def _same_in_gsm(character: str) -> bool:
+    try:
+        return text.encode_text(character, text.Encoding.GSM7) == character.encode("ascii")
+    except text.TextEncodingError:
+        return False
+
+
+#: Printable ASCII whose byte is the same in GSM 7-bit (so not @ $ _ ` nor the extension characters).
+_ASCII_SAFE_FOR_GSM = frozenset(chr(code) for code in range(32, 127) if _same_in_gsm(chr(code)))
+
+
+class Gateway:
+    """One simulated carrier gateway: accounts, sessions, ids, outcomes, receipts and MO routing."""
+
+    def __init__(self, config: Config, store: Store, clock: Clock, *, seed: int = 0,
+                 events: EventLog | None = None, metrics: Metrics | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.events = events or EventLog()
+        self.metrics = metrics or Metrics()
+        self.zone = ZoneInfo(config.timezone)
+        self._random = random.Random(seed)
+        now = clock.now()
+        self._accounts = {
+            account.id: _AccountState(account, config.dlr_profiles[account.dlr_profile],
+                                      TokenBucket(account.rate, now) if account.rate else None)
+            for account in config.accounts}
+        self._next_row = 1
+        self._next_mo = 1
+        self._cmpp_sequence = 0
+        self._reassembler = text.Reassembler()
+        self._receipts_wake = asyncio.Event()
+        self._mo_wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Continue the id sequences from the store and start the dispatchers."""
+        last_row, last_mo = await self.store.max_ids()
+        self._next_row, self._next_mo = last_row + 1, last_mo + 1
+        self._tasks = [asyncio.create_task(self._dispatch(self._receipts_once, self.store.next_receipt_due,
+                                                          self._receipts_wake), name="receipts"),
+                       asyncio.create_task(self._dispatch(self._mo_once, self.store.next_mo_due, self._mo_wake),
+                                           name="mo")]
+
+    async def stop(self) -> None:
+        """End every partner session politely and stop the dispatchers."""
+        for state in self._accounts.values():
+            for link in list(state.links):
+                link.shut_down()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- accounts and sessions -----------------------------------------------------------------------
+
+    def account(self, account_id: str) -> Account | None:
+        """The configured account with this SP_Id / system_id."""
+        state = self._accounts.get(account_id)
+        return None if state is None else state.account
+
+    def ip_allowed(self, account: Account, peer_ip: str) -> bool:
+        """Whether the account may connect from ``peer_ip`` (fail closed on anything unparsable)."""
+        try:
+            address = ipaddress.ip_address(peer_ip)
+        except ValueError:
+            return False
+        return any(address in ipaddress.ip_network(network, strict=False) for network in account.allow_ips)
+
+    def password_matches(self, account: Account, password: str) -> bool:
+        """Constant-time comparison of an SMPP bind password with the account's secret."""
+        return hmac.compare_digest(password.encode("latin-1", "replace"), account.secret.encode("latin-1", "replace"))
+
+    def connections(self, account_id: str) -> int:
+        """Sessions of this account currently attached (both protocols)."""
+        state = self._accounts.get(account_id)
+        return 0 if state is None else len(state.links)
+
+    def attach(self, link: Link) -> None:
+        """A session of ``link.account`` is bound/connected: it may receive receipts and MO from now on."""
+        state = self._accounts[link.account]
+        state.links.append(link)
+        self.metrics.binds.labels(link.protocol, link.account).set(
+            sum(1 for other in state.links if other.protocol == link.protocol))
+        self._receipts_wake.set()
+        self._mo_wake.set()
+
+    def detach(self, link: Link) -> None:
+        """The session ended."""
+        state = self._accounts.get(link.account)
+        if state is not None and link in state.links:
+            state.links.remove(link)
+            self.metrics.binds.labels(link.protocol, link.account).set(
+                sum(1 for other in state.links if other.protocol == link.protocol))
+
+    def links(self) -> list[Link]:
+        """Every attached partner session."""
+        return [link for state in self._accounts.values() for link in state.links]
+
+    def wake_dispatchers(self) -> None:
+        """A link's window opened: pending receipts and MO may go out now."""
+        self._receipts_wake.set()
+        self._mo_wake.set()
+
+    # -- submits -------------------------------------------------------------------------------------
+
+    def submit(self, account_id: str, submission: Submission, now: float) -> Accepted | Refusal:
+        """Decide a submit (flow control, ids, outcome). The caller persists the rows before answering."""
+        state = self._accounts[account_id]
+        if not submission.destinations:
+            return Refusal.NO_DESTINATION
+        if state.bucket is not None and not state.bucket.take(len(submission.destinations), now):
+            self.metrics.throttled.labels(account_id).inc()
+            return Refusal.THROTTLED
+        segment_text = text.decode_text(self._payload(submission), submission.encoding)
+        message = self._reassembler.add(key=(account_id, submission.source, submission.destinations),
+                                        short_message=submission.content, udhi=submission.udhi,
+                                        encoding=submission.encoding, now=now, sar=submission.sar, pk=submission.pk)
+        concat = self._concatenation(submission)
+        ids = self._message_ids(submission.protocol, state.account, len(submission.destinations), now)
+        rows = []
+        for destination, (row_id, message_id) in zip(submission.destinations, ids, strict=True):
+            stat, err, done_at = self._outcome(state.profile, now)
+            wants = _wants_receipt(submission.receipt, stat)
+            rows.append(MessageRow(
+                id=row_id, message_id=message_id, account=account_id, protocol=submission.protocol,
+                session=submission.session, submitted_at=now, source=submission.source, destination=destination,
+                data_coding=submission.data_coding, content=submission.content, text=segment_text,
+                message_text=None if message is None else message.text,
+                segment_ref=concat[0], segment_total=concat[1], segment_number=concat[2],
+                registered_delivery=submission.receipt.value, service_id=submission.service_id,
+                state=stat, err=err, done_at=done_at, receipt_state="pending" if wants else "none",
+                receipt_due=done_at if wants else None))
+        return Accepted(tuple(rows))
+
+    def persist(self, accepted: Sequence[Accepted], submitted_at: float) -> asyncio.Future[None]:
+        """Write accepted submits; the future resolves when they are durable. Receipts are scheduled then."""
+        rows = [row for item in accepted for row in item.rows]
+        future = self.store.insert_messages(rows)
+
+        def committed(done: asyncio.Future[None]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                return
+            now = self.clock.now()
+            self.metrics.store_seconds.observe(max(0.0, now - submitted_at))
+            for row in rows:
+                self.metrics.accepted.labels(row.protocol, row.account).inc()
+                self.events.emit(now, "message.accepted", account=row.account, protocol=row.protocol,
+                                 message_id=row.message_id, source=row.source,
+                                 destination=self.mask(row.destination), segment=row.segment_number,
+                                 segments=row.segment_total)
+            if any(row.receipt_state == "pending" for row in rows):
+                self._receipts_wake.set()
+
+        future.add_done_callback(committed)
+        return future
+
+    def mask(self, number: str) -> str:
+        """A number as logs and the API show it."""
+        return mask_number(number) if self.config.mask_numbers else number
+
+    def _payload(self, submission: Submission) -> bytes:
+        if not submission.udhi:
+            return submission.content
+        try:
+            return text.parse_udh(submission.content)[1]
+        except text.UserDataHeaderError:
+            return submission.content
+
+    def _concatenation(self, submission: Submission) -> tuple[int | None, int, int]:
+        """(reference, total, number) of a segment: the UDH first, then SAR, then Pk (cmpp.md §10 #8)."""
+        if submission.udhi:
+            try:
+                concat = text.parse_udh(submission.content)[0].concat
+            except text.UserDataHeaderError:
+                concat = None
+            if concat is not None:
+                return concat
+        if submission.sar is not None:
+            return submission.sar
+        if submission.pk is not None and submission.pk[0] > 1:
+            return (None, submission.pk[0], submission.pk[1])
+        return (None, 1, 1)
+
+    def _message_ids(self, protocol: str, account: Account, count: int, now: float) -> list[tuple[int, str]]:
+        """Row ids and the ids the partner sees, one per recipient."""
+        row_ids = range(self._next_row, self._next_row + count)
+        self._next_row += count
+        if protocol == "cmpp":
+            ids = self._cmpp_msg_ids(now, count)
+        else:
+            form = "x" if account.message_id_format == "hex" else "d"
+            ids = [format(row_id, form) for row_id in row_ids]
+        return list(zip(row_ids, ids, strict=True))
+
+    def new_cmpp_msg_id(self, now: float) -> str:
+        """A fresh ISMG Msg_Id (for a DELIVER), in decimal."""
+        return self._cmpp_msg_ids(now, 1)[0]
+
+    def _cmpp_msg_ids(self, now: float, count: int) -> list[str]:
+        """``count`` consecutive Msg_Ids composed from ``now`` and the gateway code (CMPP 3.0 §8.4.3.2).
+
+        A group send's recipients get Msg_Id .. Msg_Id+(n-1), the 16-bit sequence wrapping (appendix 1)."""
+        moment = datetime.fromtimestamp(now, self.zone)
+        first = self._cmpp_sequence
+        self._cmpp_sequence = (first + count) % _CMPP_SEQUENCE_SPAN
+        return [str(cmpp.MsgId(month=moment.month, day=moment.day, hour=moment.hour, minute=moment.minute,
+                               second=moment.second, gateway=self.config.cmpp.gateway_code,
+                               sequence=(first + i) % _CMPP_SEQUENCE_SPAN).compose()) for i in range(count)]
+
+    def _outcome(self, profile: DlrProfile, now: float) -> tuple[str, int, float]:
+        outcome = self._random.choices(profile.outcomes, weights=[o.weight for o in profile.outcomes])[0]
+        done_at = now + self._random.uniform(profile.delay_min, profile.delay_max)
+        return outcome.stat, outcome.err, done_at
+
+    # -- queries on stored messages -----------------------------------------------------------------
+
+    async def find(self, account_id: str, message_id: str) -> MessageRow | None:
+        """A stored message of this account by the id the partner was given."""
+        return await self.store.find_message(account_id, message_id)
+
+    def state_of(self, row: MessageRow, now: float) -> str:
+        """A message's state as of ``now``: ENROUTE until its outcome, then the outcome."""
+        return row.state if row.cancelled or now >= row.done_at else "ENROUTE"
+
+    async def cancel(self, account_id: str, message_id: str, now: float) -> bool:
+        """Cancel a message still en route; False when unknown or already final."""
+        row = await self.find(account_id, message_id)
+        if row is None or self.state_of(row, now) != "ENROUTE":
+            return False
+        await self.store.cancel_message(row.id, now)
+        self.events.emit(now, "message.cancelled", account=account_id, message_id=message_id)
+        return True
+
+    async def replace(self, account_id: str, message_id: str, content: bytes, encoding: text.Encoding,
+                      now: float) -> bool:
+        """Replace the content of a message still en route; False when unknown or already final."""
+        row = await self.find(account_id, message_id)
+        if row is None or self.state_of(row, now) != "ENROUTE":
+            return False
+        await self.store.replace_message(row.id, content, text.decode_text(content, encoding))
+        return True
+
+    async def query_counters(self, account_id: str, day: str, service_id: str | None,
+                             now: float) -> dict[str, int]:
+        """CMPP_QUERY counters for one day (YYYYMMDD in the gateway's time zone)."""
+        start = datetime.strptime(day, "%Y%m%d").replace(tzinfo=self.zone).timestamp()
+        end = start + 86_400
+        counters = await self.store.mt_counters(account_id, start, end, now, service_id)
+        counters.update(await self.store.mo_counters(account_id, start, end))
+        return counters
+
+    # -- MO ------------------------------------------------------------------------------------------
+
+    def route_mo(self, destination: str) -> Account:
+        """The account whose service code is the longest prefix of ``destination`` (CMPP Dest_Id)."""
+        best: tuple[int, Account] | None = None
+        for state in self._accounts.values():
+            for code in state.account.service_codes:
+                if destination.startswith(code) and (best is None or len(code) > best[0]):
+                    best = (len(code), state.account)
+        if best is None:
+            raise MoRoutingError(f"no account owns a service code that {destination!r} starts with")
+        return best[1]
+
+    async def inject_mo(self, source: str, destination: str, message: str) -> list[MoRow]:
+        """Queue an MO message as a handset sends it (split with a UDH when long; UCS2 unless plain)."""
+        account = self.route_mo(destination)
+        now = self.clock.now()
+        # ASCII only where its bytes are the same in GSM 7-bit, so either protocol can carry it unchanged.
+        encoding = text.Encoding.ASCII if set(message) <= _ASCII_SAFE_FOR_GSM else text.Encoding.UCS2
+        segments = text.split(message, encoding, reference=self._random.randrange(256))
+        rows = []
+        for segment in segments:
+            rows.append(MoRow(id=self._next_mo, account=account.id, source=source, destination=destination,
+                              data_coding=text.msg_fmt_for(encoding), content=segment.short_message,
+                              udhi=int(bool(segment.udh)), created_at=now, state="pending", due=now))
+            self._next_mo += 1
+        await self.store.insert_mo(rows)
+        self.events.emit(now, "mo.injected", account=account.id, source=self.mask(source), destination=destination,
+                         segments=len(rows))
+        self._mo_wake.set()
+        return rows
+
+    # -- acknowledgements from the fronts -------------------------------------------------------------
+
+    def receipt_answered(self, row: MessageRow, ok: bool, now: float) -> None:
+        """The partner answered a receipt; an error answer leaves it for the next attempt."""
+        if ok:
+            self.store.set_receipt(row.id, "acked", None, row.receipt_attempts + 1)
+            self.events.emit(now, "receipt.acked", account=row.account, message_id=row.message_id)
+
+    def mo_answered(self, mo: MoRow, ok: bool, now: float) -> None:
+        """The partner answered an MO segment."""
+        if ok:
+            self.store.set_mo(mo.id, "acked", None, mo.attempts + 1)
+            self.events.emit(now, "mo.acked", account=mo.account, mo=mo.id)
+
+    # -- dispatchers ---------------------------------------------------------------------------------
+
+    async def _dispatch(self, once: Callable[[float], Awaitable[list[asyncio.Future[None]]]],
+                        next_due: Callable[[], Awaitable[float | None]], wake: asyncio.Event) -> None:
+        """Run ``once`` whenever something falls due or ``wake`` is set, until cancelled."""
+        while True:
+            wake.clear()
+            writes = await once(self.clock.now())
+            if writes:
+                await asyncio.gather(*writes, return_exceptions=True)
+            due = await next_due()
+            waiters: set[asyncio.Future[object]] = {asyncio.ensure_future(wake.wait())}
+            if due is not None:
+                waiters.add(asyncio.ensure_future(self.clock.sleep_until(due)))
+            _, still = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in still:
+                waiter.cancel()
+
+    async def _receipts_once(self, now: float) -> list[asyncio.Future[None]]:
+        writes = []
+        rows = await self.store.due_receipts(now)
+        self.metrics.receipts_pending.set(len(rows))
+        for row in rows:
+            state = self._accounts.get(row.account)
+            if state is None:
+                continue
+            link = self._pick_link(state, row.protocol)
+            retry = now + state.profile.retry_interval
+            if link is None:
+                writes.append(self.store.set_receipt(row.id, row.receipt_state, retry, row.receipt_attempts))
+                continue
+            attempts = row.receipt_attempts + 1
+            if not link.send_receipt(row, now):
+                continue
+            self.metrics.receipts_sent.labels(row.protocol).inc()
+            final = attempts >= state.profile.max_attempts
+            writes.append(self.store.set_receipt(row.id, "failed" if final else "sent",
+                                                 None if final else retry, attempts))
+        return writes
+
+    async def _mo_once(self, now: float) -> list[asyncio.Future[None]]:
+        writes = []
+        for mo in await self.store.due_mo(now):
+            state = self._accounts.get(mo.account)
+            if state is None:
+                continue
+            link = self._pick_link(state, None)
+            retry = now + state.profile.retry_interval
+            if link is None:
+                writes.append(self.store.set_mo(mo.id, mo.state, retry, mo.attempts))
+                continue
+            if not link.send_mo(mo, now):
+                continue
+            self.metrics.mo_sent.labels(link.protocol).inc()
+            attempts = mo.attempts + 1
+            final = attempts >= state.profile.max_attempts
+            writes.append(self.store.set_mo(mo.id, "failed" if final else "sent", None if final else retry,
+                                            attempts))
+        return writes
+
+    def _pick_link(self, state: _AccountState, protocol: str | None) -> Link | None:
+        """Round robin over the account's sessions that can receive (of one protocol, if given)."""
+        candidates = [link for link in state.links
+                      if (protocol is None or link.protocol == protocol) and link.can_receive()]
+        if not candidates:
+            return None
+        state.next_link = (state.next_link + 1) % len(candidates)
+        return candidates[state.next_link]
+
+
+def _wants_receipt(wanted: Receipt, stat: str) -> bool:
+    """SMPP v3.4 §5.2.17: 1 = any final outcome, 2 = failures only (5.0: 3 = successes only)."""
+    delivered = stat == "DELIVRD"
+    return {Receipt.NONE: False, Receipt.ALWAYS: True, Receipt.FAILURE: not delivered,
+            Receipt.SUCCESS: delivered}[wanted]
+

@@ -1,0 +1,73 @@
+"""What the simulator tells operators: structured event log, Prometheus metrics, number masking.
+
+Privacy by construction (agreement clause 5; reliability.md §3.4): numbers are masked before they reach
+a log line, an audit record or an API answer unless masking is switched off; secrets are never passed
+here at all; every log record is one JSON object on one line, so partner-controlled text (CR/LF, NUL,
+bidi overrides) cannot forge lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import TextIO
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = ["EventLog", "Metrics", "mask_number"]
+
+_KEEP_HEAD = 3  # 138****8000: the carrier prefix and the last four digits, as Chinese carriers print them
+_KEEP_TAIL = 4
+
+
+def mask_number(number: str) -> str:
+    """Hide the middle of a phone number; short codes (service codes) stay readable."""
+    if len(number) <= _KEEP_HEAD + _KEEP_TAIL:
+        return number
+    return number[:_KEEP_HEAD] + "*" * (len(number) - _KEEP_HEAD - _KEEP_TAIL) + number[-_KEEP_TAIL:]
+
+
+class EventLog:
+    """One JSON object per line: ``{"at": ..., "event": ..., ...fields}``."""
+
+    def __init__(self, stream: TextIO | None = None, *, level: int = logging.INFO) -> None:
+        self._logger = logging.getLogger("smsclab")
+        self._logger.propagate = False
+        self._logger.setLevel(level)
+        if not self._logger.handlers:
+            handler = logging.StreamHandler(stream or sys.stderr)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            self._logger.addHandler(handler)
+
+    def emit(self, at: float, event: str, **fields: object) -> None:
+        """Log one event at simulated time ``at``."""
+        if self._logger.isEnabledFor(logging.INFO):
+            self._logger.info(json.dumps({"at": round(at, 3), "event": event, **fields}, ensure_ascii=False,
+                                         default=str, separators=(",", ":")))
+
+
+class Metrics:
+    """The Prometheus series of one simulator (its own registry, so tests can run several)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.pdus = Counter("smsclab_pdus", "PDUs by protocol, direction, command and status",
+                            ["protocol", "direction", "command", "status"], registry=self.registry)
+        self.binds = Gauge("smsclab_sessions", "Bound/connected partner sessions",
+                           ["protocol", "account"], registry=self.registry)
+        self.bind_failures = Counter("smsclab_bind_failures", "Refused binds/CONNECTs by status",
+                                     ["protocol", "status"], registry=self.registry)
+        self.throttled = Counter("smsclab_throttled", "Submits refused by flow control",
+                                 ["account"], registry=self.registry)
+        self.accepted = Counter("smsclab_messages_accepted", "Messages accepted and stored",
+                                ["protocol", "account"], registry=self.registry)
+        self.receipts_pending = Gauge("smsclab_receipts_pending", "Receipts due or awaiting acknowledgement",
+                                      registry=self.registry)
+        self.receipts_sent = Counter("smsclab_receipts_sent", "Receipts sent (retries included)",
+                                     ["protocol"], registry=self.registry)
+        self.mo_sent = Counter("smsclab_mo_sent", "MO messages sent to partners (retries included)",
+                               ["protocol"], registry=self.registry)
+        self.store_seconds = Histogram("smsclab_store_commit_seconds", "Time from submit to durable commit",
+                                       buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0),
+                                       registry=self.registry)
