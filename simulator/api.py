@@ -26,10 +26,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from simulator.gateway import Gateway, MoRoutingError
 from simulator.store import MessageRow, Store
 
-if TYPE_CHECKING:  # server.py imports this module lazily; a runtime import back would be circular
+if TYPE_CHECKING:  # server.py imports this module, so importing it back at run time would be circular
     from simulator.server import Simulator
 
-__all__ = ["OPENAPI", "ROUTES", "start_api"]
+__all__ = ["MAX_LIMIT", "OPENAPI", "ROUTES", "ApiError", "build_app", "start_api"]
 
 #: Most rows one query returns; more would make the answer (and the sqlite read) unreasonably large.
 MAX_LIMIT: Final = 1000
@@ -40,6 +40,10 @@ _SHUTDOWN_SECONDS: Final = 2.0
 #: NUL included) can carry, so an injected MO can always be delivered to whichever protocol the partner uses.
 _ADDRESS = re.compile(r"^\+?[0-9]{1,20}$")  # anchored: the pattern is also published in the document
 _RECEIPT_STATES: Final = ("none", "pending", "sent", "acked", "failed")
+#: A limit as digits: ASCII only and short, because int() takes other scripts' digits but not "²", and
+#: refuses (with ValueError) strings of more than 4300 digits.
+_LIMIT_DIGITS = re.compile(r"[0-9]{1,4}")
+_SHOWN_MAX = 40  # a bad value quoted back in an error is cut here, so the message stays one short line
 
 _SIMULATOR: Final = web.AppKey["Simulator"]("simulator")
 _dumps = partial(json.dumps, ensure_ascii=False)  # Chinese message text stays readable in the answers
@@ -87,8 +91,12 @@ def _query(request: web.Request, allowed: tuple[str, ...]) -> dict[str, str]:
     for name in request.query:
         if name not in allowed:
             expected = ", ".join(allowed) if allowed else "none"
-            raise ApiError(400, f"unknown parameter {name!r}; expected: {expected}")
+            raise ApiError(400, f"unknown parameter {_shown(name)}; expected: {expected}")
     return {name: value for name, value in request.query.items() if value != ""}
+
+
+def _shown(raw: str) -> str:
+    return repr(raw) if len(raw) <= _SHOWN_MAX else repr(raw[:_SHOWN_MAX]) + "..."
 
 
 def _time(params: Mapping[str, str], name: str) -> float | None:
@@ -101,7 +109,7 @@ def _time(params: Mapping[str, str], name: str) -> float | None:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise ApiError(400, f"{name} must be a number of seconds since the epoch, not {raw!r}")
+        raise ApiError(400, f"{name} must be a number of seconds since the epoch, not {_shown(raw)}")
     return value
 
 
@@ -109,8 +117,8 @@ def _limit(params: Mapping[str, str], default: int) -> int:
     raw = params.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError(400, f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}")
+    if not _LIMIT_DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ApiError(400, f"limit must be a whole number from 1 to {MAX_LIMIT}, not {_shown(raw)}")
     return int(raw)
 
 
@@ -134,7 +142,7 @@ def _account(gateway: Gateway, account_id: str) -> dict[str, object]:
     deliberately left out: the API is readable by anyone who can reach it."""
     account = gateway.account(account_id)
     if account is None:
-        raise ApiError(404, f"no account {account_id!r}")
+        raise ApiError(404, f"no account {_shown(account_id)}")
     return {
         "id": account.id, "service_codes": list(account.service_codes), "service_ids": list(account.service_ids),
         "rate": account.rate, "window": account.window, "max_connections": account.max_connections,
@@ -199,7 +207,7 @@ async def list_receipts(request: web.Request) -> web.Response:
     params = _query(request, ("account", "state"))
     state = params.get("state")
     if state is not None and state not in _RECEIPT_STATES:
-        raise ApiError(400, f"state must be one of {', '.join(_RECEIPT_STATES)}, not {state!r}")
+        raise ApiError(400, f"state must be one of {', '.join(_RECEIPT_STATES)}, not {_shown(state)}")
     gateway = _gateway(request)
     rows = await _store(request).search_messages(account=params.get("account"), limit=MAX_LIMIT)
     now = _simulator(request).clock.now()
@@ -220,7 +228,7 @@ async def inject_mo(request: web.Request) -> web.Response:
         rows = await _gateway(request).inject_mo(*fields)
     except MoRoutingError as error:
         raise ApiError(404, str(error)) from None
-    except ValueError as error:  # the text does not fit (more than 255 segments)
+    except ValueError as error:  # from splitting the text: it needs more than the 255 segments UDH allows
         raise ApiError(400, str(error)) from None
     return _json({"segments": len(rows), "account": rows[0].account}, status=201)
 

@@ -19,7 +19,7 @@ from simulator.store import MessageRow, MoRow
 
 from .front import Front
 
-__all__ = ["CMPP_REFUSALS", "CmppFront", "ISMG_STORE_UNAVAILABLE"]
+__all__ = ["CMPP_REFUSALS", "ISMG_STORE_UNAVAILABLE", "CmppFront"]
 
 #: Vendor result (CMPP 3.0 §8.7.2: 100-199 are the ISMG vendor's, each documented): the store could not
 #: persist the message, so it was not accepted; the SP may resend it.

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import json
 import re
 import sys
 import tomllib
@@ -322,6 +321,17 @@ class _SchemaError(Exception):
         self.message = message
 
 
+def _quote(text: str) -> str:
+    """``text`` in double quotes, escaped so that it prints as one line whatever it holds (NEL, U+2028, ...)."""
+
+    def escape(char: str) -> str:
+        if True:
+            return "\\" + char if char in '"\\' else char
+        return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+
+    return '"' + "".join(map(escape, text)) + '"'
+
+
 def _render(path: _Path) -> str:
     """``("accounts", 1, "secret")`` -> ``accounts[1].secret``; keys that are not bare are quoted as in TOML."""
     text = ""
@@ -329,7 +339,7 @@ def _render(path: _Path) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            name = part if _BARE_KEY.fullmatch(part) else json.dumps(part, ensure_ascii=False)
+            name = part if _BARE_KEY.fullmatch(part) else _quote(part)
             text += f".{name}" if text else name
     return text
 
@@ -342,7 +352,7 @@ def _show(value: object, *, nested: bool = False) -> str:
         # str() of an int past sys.get_int_max_str_digits() digits raises, and hex literals can be that long
         text = str(value) if value.bit_length() <= 64 else "a very large integer"
     elif isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)  # escapes newlines: one line whatever the string holds
+        text = _quote(value)
     elif isinstance(value, list) and nested:
         # one level only: a value nested almost as deep as tomllib allows must not exhaust the stack here
         text = "[...]" if value else "[]"
@@ -843,7 +853,8 @@ def parse_account_option(text: str) -> Account:
     parts = text.split(":")
     if not 3 <= len(parts) <= 4:
         # the text itself is not quoted back: it holds the secret
-        raise ConfigError("--account", None, f"expected ID:SECRET:SERVICE_CODE[:RATE] (3 or 4 fields), got {len(parts)}")
+        expected = "expected ID:SECRET:SERVICE_CODE[:RATE] (3 or 4 fields)"
+        raise ConfigError("--account", None, f"{expected}, got {len(parts)}")
     values: list[object] = list(parts)
     if len(parts) == 4:
         with suppress(ValueError):  # else it stays text, which _RATE refuses with the usual message
@@ -890,13 +901,8 @@ def with_overrides(
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _toml_string(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\u{ord(m.group()):04x}", escaped) + '"'
-
-
 def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
+    return key if _BARE_KEY.fullmatch(key) else _quote(key)
 
 
 def _toml_value(value: object) -> str:
@@ -905,7 +911,7 @@ def _toml_value(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)  # finite by validation; repr() is TOML for both (1.0, 1e+16)
     if isinstance(value, str):
-        return _toml_string(value)
+        return _quote(value)
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
     assert isinstance(value, list | tuple), value  # dump_config builds nothing else

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -29,9 +30,11 @@ def mask_number(number: str) -> str:
 
 
 class EventLog:
-    """One JSON object per line: ``{"at": ..., "event": ..., ...fields}``."""
+    """One JSON object per line: ``{"at": ..., "event": ..., ...fields}``; and, once a sink is attached
+    (the store's audit table), the same event as an audit record."""
 
     def __init__(self, stream: TextIO | None = None, *, level: int = logging.INFO) -> None:
+        self._sink: Callable[[float, str, str | None, dict[str, object]], None] | None = None
         self._logger = logging.getLogger("smsclab")
         self._logger.propagate = False
         self._logger.setLevel(level)
@@ -40,8 +43,15 @@ class EventLog:
             handler.setFormatter(logging.Formatter("%(message)s"))
             self._logger.addHandler(handler)
 
+    def attach(self, sink: Callable[[float, str, str | None, dict[str, object]], None] | None) -> None:
+        """Also hand every event to ``sink(at, event, account, fields)`` (``None`` detaches)."""
+        self._sink = sink
+
     def emit(self, at: float, event: str, **fields: object) -> None:
         """Log one event at simulated time ``at``."""
+        if self._sink is not None:
+            account = fields.get("account")
+            self._sink(at, event, account if isinstance(account, str) else None, fields)
         if self._logger.isEnabledFor(logging.INFO):
             self._logger.info(json.dumps({"at": round(at, 3), "event": event, **fields}, ensure_ascii=False,
                                          default=str, separators=(",", ":")))

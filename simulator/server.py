@@ -16,6 +16,7 @@ from typing import Any
 from protocols.cmpp.session import CmppSession
 from protocols.session import Role, Timing
 from protocols.smpp.session import SmppSession
+from simulator.api import start_api
 from simulator.clock import Clock
 from simulator.cmpp_front import CmppFront
 from simulator.config import Config
@@ -27,7 +28,7 @@ from simulator.store import Store
 
 __all__ = ["Endpoints", "Simulator"]
 
-#: How long a stopping simulator waits for partners to answer TERMINATE / unbind before closing.
+#: How long (real seconds) a stopping simulator waits for partners to answer TERMINATE / unbind.
 _GOODBYE_SECONDS = 2.0
 #: Above this many bytes queued towards a partner, stop reading from it until it drains (back-pressure).
 _WRITE_HIGH_WATER = 256 * 1024
@@ -107,7 +108,7 @@ class _Connection(asyncio.Protocol):
             if self._deadline is not None:
                 waiters.add(asyncio.ensure_future(self._clock.sleep_until(self._deadline)))
             try:
-                _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 for waiter in waiters:
                     waiter.cancel()
@@ -128,24 +129,27 @@ class Simulator:
     """The whole simulated gateway: store, gateway, CMPP and SMPP listeners, control API."""
 
     def __init__(self, config: Config, clock: Clock, *, seed: int = 0, events: EventLog | None = None,
-                 with_api: bool = True) -> None:
+                 with_api: bool = True, goodbye_seconds: float = _GOODBYE_SECONDS) -> None:
         self.config = config
         self.clock = clock
         self.seed = seed
         self.events = events or EventLog()
         self.metrics = Metrics()
         self.with_api = with_api
+        self.goodbye_seconds = goodbye_seconds
         self.store: Store | None = None
         self.gateway: Gateway | None = None
         self.endpoints: Endpoints | None = None
         self._servers: list[asyncio.Server] = []
         self._connections: set[_Connection] = set()
         self._api_stop: Callable[[], Any] | None = None
+        self._stopped = False
 
     async def start(self) -> Endpoints:
         """Open the store, start the gateway and listen; returns the bound endpoints."""
         config = self.config
         self.store = await Store.open(config.data_dir)
+        self.events.attach(self.store.record_event)
         self.gateway = Gateway(config, self.store, self.clock, seed=self.seed, events=self.events,
                                metrics=self.metrics)
         await self.gateway.start()
@@ -157,8 +161,6 @@ class Simulator:
         self._servers = [cmpp_server, smpp_server]
         api_endpoint = None
         if self.with_api:
-            from simulator.api import start_api  # the API pulls in aiohttp; tests of the core skip it
-
             api_endpoint, self._api_stop = await start_api(self, config.api.host, config.api.port)
         self.endpoints = Endpoints(cmpp=_bound(cmpp_server), smpp=_bound(smpp_server), api=api_endpoint)
         self.events.emit(self.clock.now(), "simulator.started", cmpp=self.endpoints.cmpp, smpp=self.endpoints.smpp,
@@ -166,23 +168,29 @@ class Simulator:
         return self.endpoints
 
     async def stop(self) -> None:
-        """Stop cleanly: no new connections, TERMINATE/unbind to partners, store closed (nothing lost)."""
+        """Stop cleanly: no new connections, TERMINATE/unbind to partners, store closed (nothing lost).
+
+        Stopping twice is harmless."""
+        if self._stopped:
+            return
+        self._stopped = True
         for server in self._servers:
             server.close()
         if self.gateway is not None:
             await self.gateway.stop()
             # Give partners a moment to answer TERMINATE / unbind; their sessions then close themselves.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._all_closed(), _GOODBYE_SECONDS)
+                await asyncio.wait_for(self._all_closed(), self.goodbye_seconds)
         for connection in list(self._connections):
             connection.close()
         if self._api_stop is not None:
             await self._api_stop()
         for server in self._servers:
             await server.wait_closed()
+        self.events.emit(self.clock.now(), "simulator.stopped")
+        self.events.attach(None)
         if self.store is not None:
             await self.store.close()
-        self.events.emit(self.clock.now(), "simulator.stopped")
 
     async def _all_closed(self) -> None:
         while self._connections:
