@@ -41,6 +41,7 @@ __all__ = [
     "Session",
     "SessionEvent",
     "Timing",
+    "ViolationKind",
 ]
 
 PduT = TypeVar("PduT")
@@ -69,10 +70,26 @@ class KeepAliveAnswered:
     rtt: float
 
 
+class ViolationKind(enum.Enum):
+    """What the peer did wrong; the compliance monitor and the audit log group violations by it."""
+
+    #: A frame whose length or body does not decode.
+    MALFORMED = "malformed"
+    #: A request the state table refuses (SMPP v3.4 Table 2-1; CMPP before CONNECT).
+    ILLEGAL_STATE = "illegal_state"
+    #: More requests awaiting an answer than the window allows (CMPP W; SMPP §2.5.2).
+    WINDOW = "window"
+    #: A request reusing the sequence number of one that still awaits its answer.
+    DUPLICATE_SEQUENCE = "duplicate_sequence"
+    #: A response to no request of ours.
+    UNEXPECTED_RESPONSE = "unexpected_response"
+
+
 @dataclass(frozen=True, slots=True)
 class PeerViolation:
     """The peer broke the protocol; ``answered`` says whether an in-band answer was queued."""
 
+    kind: ViolationKind
     error: RemoteProtocolError
     answered: bool
 
@@ -85,6 +102,9 @@ class Disconnect:
 
 
 SessionEvent = ResponseTimeout[PduT] | KeepAliveAnswered | PeerViolation | Disconnect
+
+_BUSY_MESSAGES = {ViolationKind.WINDOW: "peer exceeded the window",
+                  ViolationKind.DUPLICATE_SEQUENCE: "sequence number reused while its request is unanswered"}
 
 
 class SequenceCounter:
@@ -215,8 +235,9 @@ class Session(ABC, Generic[PduT]):
         on), or ``None`` when the connection must be closed."""
 
     @abstractmethod
-    def _over_window_answer(self, request: PduT) -> bytes | None:
-        """The throttle answer to a request beyond ``peer_window``, or ``None`` if the PDU has none."""
+    def _busy_answer(self, request: PduT, kind: ViolationKind) -> bytes | None:
+        """The refusal of a request beyond ``peer_window`` (``WINDOW``) or reusing the sequence number of
+        one still unanswered (``DUPLICATE_SEQUENCE``); ``None`` if the PDU has no way to carry one."""
 
     @abstractmethod
     def _on_closed_by_response(self, pdu: PduT) -> bool:
@@ -378,12 +399,12 @@ class Session(ABC, Generic[PduT]):
         self._probe = _Pending(probe, now, now + self.timing.response_timeout)
         self._probes_sent += 1
 
-    def _fatal(self, error: RemoteProtocolError,
-               events: list[PduT | SessionEvent[PduT]]) -> list[PduT | SessionEvent[PduT]]:
+    def _fatal(self, error: RemoteProtocolError, events: list[PduT | SessionEvent[PduT]],
+               kind: ViolationKind = ViolationKind.MALFORMED) -> list[PduT | SessionEvent[PduT]]:
         answer = self._answer_error(error)
         if answer:
             self._outbox += answer
-        events.append(PeerViolation(error, answered=bool(answer)))
+        events.append(PeerViolation(kind, error, answered=bool(answer)))
         events.append(Disconnect(error.message))
         self._closed = True
         return events
@@ -397,7 +418,7 @@ class Session(ABC, Generic[PduT]):
                 self._fatal(error, events)
                 return
             self._outbox += answer
-            events.append(PeerViolation(error, answered=bool(answer)))
+            events.append(PeerViolation(ViolationKind.MALFORMED, error, answered=bool(answer)))
             return
         sequence = self._sequence_of(pdu)
         if self._is_response(pdu):
@@ -406,25 +427,25 @@ class Session(ABC, Generic[PduT]):
         try:
             refusal = self._check_inbound(pdu)
         except RemoteProtocolError as error:
-            self._fatal(error, events)
+            self._fatal(error, events, ViolationKind.ILLEGAL_STATE)
             return
         if refusal is not None:
             self._outbox += refusal
-            events.append(PeerViolation(
-                RemoteProtocolError("request not allowed in this state", code=None, sequence=sequence),
-                answered=True))
+            events.append(PeerViolation(ViolationKind.ILLEGAL_STATE, RemoteProtocolError(
+                "request not allowed in this state", code=None, sequence=sequence), answered=True))
             return
         if self._is_keepalive(pdu):
             self._outbox += self._encode(self._keepalive_response(pdu))
             return
         if self._expects_response(pdu):
-            if len(self._theirs) >= self.timing.peer_window:
-                throttle = self._over_window_answer(pdu)
-                if throttle is not None:
-                    self._outbox += throttle
-                    events.append(PeerViolation(
-                        RemoteProtocolError("peer exceeded the window", code=None, sequence=sequence),
-                        answered=True))
+            busy = (ViolationKind.DUPLICATE_SEQUENCE if sequence in self._theirs
+                    else ViolationKind.WINDOW if len(self._theirs) >= self.timing.peer_window else None)
+            if busy is not None:
+                answer = self._busy_answer(pdu, busy)
+                if answer is not None:
+                    self._outbox += answer
+                    events.append(PeerViolation(busy, RemoteProtocolError(
+                        _BUSY_MESSAGES[busy], code=None, sequence=sequence), answered=True))
                     return
             self._theirs[sequence] = pdu
         events.append(pdu)
@@ -438,15 +459,13 @@ class Session(ABC, Generic[PduT]):
             events.append(KeepAliveAnswered(now - probe.sent_at))
             return
         if self._ours.pop(sequence, None) is None:
-            events.append(PeerViolation(
-                RemoteProtocolError("response matches no outstanding request", code=None,
-                                    sequence=sequence),
-                answered=False))
+            events.append(PeerViolation(ViolationKind.UNEXPECTED_RESPONSE, RemoteProtocolError(
+                "response matches no outstanding request", code=None, sequence=sequence), answered=False))
             return
         try:
             refusal = self._check_inbound(pdu)
         except RemoteProtocolError as error:
-            self._fatal(error, events)
+            self._fatal(error, events, ViolationKind.ILLEGAL_STATE)
             return
         if refusal is not None:
             self._outbox += refusal

@@ -19,18 +19,7 @@ from simulator.store import MessageRow, MoRow
 
 from .front import Front
 
-__all__ = ["CMPP_REFUSALS", "ISMG_STORE_UNAVAILABLE", "CmppFront"]
-
-#: Vendor result (CMPP 3.0 §8.7.2: 100-199 are the ISMG vendor's, each documented): the store could not
-#: persist the message, so it was not accepted; the SP may resend it.
-ISMG_STORE_UNAVAILABLE = 100
-
-#: The SUBMIT_RESP Result for each refusal of the gateway.
-CMPP_REFUSALS: Mapping[Refusal, int] = MappingProxyType({
-    Refusal.THROTTLED: cmpp.SubmitResult.FLOW_CONTROL,
-    Refusal.NO_DESTINATION: cmpp.SubmitResult.DEST_TERMINAL_ID,
-    Refusal.STORE_FAILED: ISMG_STORE_UNAVAILABLE,
-})
+__all__ = ["CmppFront"]
 
 _REPORT_TIME = "%y%m%d%H%M"  # CMPP 3.0 §8.4.5.1 Submit_time / Done_time: YYMMDDHHMM
 
@@ -98,20 +87,13 @@ class CmppFront(Front[cmpp.CmppPdu]):
 
     def _on_submit(self, pdu: cmpp.CmppPdu, now: float, accepted: list[tuple[cmpp.CmppPdu, Accepted]]) -> None:
         assert isinstance(pdu, cmpp.Submit)
-        self.counters["submits"] += 1
         submission = Submission(
             protocol="cmpp", session=self.label, source=pdu.src_id, destinations=pdu.dest_terminal_id,
             content=pdu.msg_content, data_coding=pdu.msg_fmt, encoding=text.encoding_for_msg_fmt(pdu.msg_fmt),
             udhi=text.udhi_set(pdu.tp_udhi),
             receipt=Receipt.ALWAYS if pdu.registered_delivery == 1 else Receipt.NONE,
             service_id=pdu.service_id, pk=(pdu.pk_total, pdu.pk_number))
-        verdict = self.gateway.submit(self.account, submission, now)
-        if isinstance(verdict, Refusal):
-            if verdict is Refusal.THROTTLED:
-                self.counters["throttled"] += 1
-            self.send(self._refused_response(pdu, verdict), now)
-        else:
-            accepted.append((pdu, verdict))
+        self._decide(pdu, submission, now, accepted)
 
     def _on_deliver_resp(self, pdu: cmpp.CmppPdu, now: float, _: object) -> None:
         assert isinstance(pdu, cmpp.DeliverResp)
@@ -151,7 +133,7 @@ class CmppFront(Front[cmpp.CmppPdu]):
 
     def _refused_response(self, request: cmpp.CmppPdu, refusal: Refusal) -> cmpp.CmppPdu:
         assert isinstance(request, cmpp.Submit)
-        return request.response(msg_id=0, result=CMPP_REFUSALS[refusal])
+        return request.response(msg_id=0, result=refusal.cmpp_result)
 
     # -- towards the SP ------------------------------------------------------------------------------
 

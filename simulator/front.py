@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
@@ -21,10 +22,24 @@ from typing import Any, Generic, TypeVar
 from protocols.errors import LocalProtocolError
 from protocols.session import Disconnect, KeepAliveAnswered, PeerViolation, ResponseTimeout, Session
 from simulator.config import Account
-from simulator.gateway import Accepted, Gateway, Refusal
+from simulator.gateway import STORE_FAILED, Accepted, Gateway, Refusal, Submission
 from simulator.store import MessageRow, MoRow
 
 __all__ = ["Front"]
+
+
+def _digest(submission: Submission) -> str:
+    """A short fingerprint of what was sent to whom, so that resends of one message can be recognised."""
+    return _fingerprint(submission.content, submission.destinations)
+
+
+def _digest_rows(rows: tuple[MessageRow, ...]) -> str:
+    """The same fingerprint, from the rows an accepted submit became (one per recipient, in order)."""
+    return _fingerprint(rows[0].content, tuple(row.destination for row in rows))
+
+
+def _fingerprint(content: bytes, destinations: tuple[str, ...]) -> str:
+    return hashlib.blake2b(content + "|".join(destinations).encode(), digest_size=8).hexdigest()
 
 PduT = TypeVar("PduT")
 _labels = itertools.count(1)
@@ -76,6 +91,8 @@ class Front(ABC, Generic[PduT]):
 
     def connection_lost(self) -> None:
         """The transport is gone (closed by either side, or reset)."""
+        self.gateway.events.emit(self.gateway.clock.now(), "session.closed", session=self.label,
+                                 account=self.account, protocol=self.protocol, peer=self.peer)
         self._detach()
         for task in self._tasks:
             task.cancel()
@@ -153,12 +170,15 @@ class Front(ABC, Generic[PduT]):
         for event in events:
             if isinstance(event, KeepAliveAnswered):
                 self.last_keepalive_rtt = event.rtt
+                self.gateway.events.emit(now, "keepalive.answered", session=self.label, account=self.account,
+                                         rtt=round(event.rtt, 6))
             elif isinstance(event, ResponseTimeout):
                 self._deliveries.pop(self._sequence_of(event.request), None)
                 self.gateway.wake_dispatchers()
             elif isinstance(event, PeerViolation):
                 self.gateway.events.emit(now, "protocol.violation", session=self.label, account=self.account,
-                                         error=event.error.message, answered=event.answered)
+                                         kind=event.kind.value, error=event.error.message,
+                                         sequence=event.error.sequence, answered=event.answered)
             elif isinstance(event, Disconnect):
                 self.gateway.events.emit(now, "session.disconnect", session=self.label, account=self.account,
                                          reason=event.reason)
@@ -172,6 +192,21 @@ class Front(ABC, Generic[PduT]):
             self._detach()
             self._close()
 
+    def _decide(self, request: PduT, submission: Submission, now: float,
+                accepted: list[tuple[PduT, Accepted]]) -> None:
+        """Let the gateway decide a submit: refusals are answered at once, acceptances after the commit."""
+        self.counters["submits"] += 1
+        verdict = self.gateway.submit(self.account, submission, now)
+        if isinstance(verdict, Refusal):
+            if verdict.reason == "throttled":
+                self.counters["throttled"] += 1
+            self.gateway.events.emit(now, "submit.refused", session=self.label, account=self.account,
+                                     sequence=self._sequence_of(request), reason=verdict.reason,
+                                     recipients=len(submission.destinations), digest=_digest(submission))
+            self.send(self._refused_response(request, verdict), now)
+        else:
+            accepted.append((request, verdict))
+
     def _persist(self, accepted: list[tuple[PduT, Accepted]], now: float) -> None:
         future = self.gateway.persist([item for _, item in accepted], now)
 
@@ -179,9 +214,15 @@ class Front(ABC, Generic[PduT]):
             failed = done.cancelled() or done.exception() is not None
             answer_now = self.gateway.clock.now()
             for request, item in accepted:
-                response = (self._refused_response(request, Refusal.STORE_FAILED) if failed
-                            else self._accepted_response(request, item))
-                self.send(response, answer_now)
+                if failed:
+                    self.send(self._refused_response(request, STORE_FAILED), answer_now)
+                    continue
+                first = item.rows[0]
+                self.gateway.events.emit(now, "submit.accepted", session=self.label, account=self.account,
+                                         sequence=self._sequence_of(request), message_id=item.message_id,
+                                         recipients=len(item.rows), segment=first.segment_number,
+                                         segments=first.segment_total, digest=_digest_rows(item.rows))
+                self.send(self._accepted_response(request, item), answer_now)
             self._flush()
 
         future.add_done_callback(answer)

@@ -30,6 +30,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from protocols import cmpp, text
+from protocols.smpp import CommandStatus
 from simulator.clock import Clock
 from simulator.config import Account, Config, DlrProfile
 from simulator.flow import TokenBucket
@@ -37,6 +38,10 @@ from simulator.observe import EventLog, Metrics, mask_number
 from simulator.store import MessageRow, MoRow, Store
 
 __all__ = [
+    "CMPP_STORE_UNAVAILABLE",
+    "NO_DESTINATION",
+    "STORE_FAILED",
+    "THROTTLED",
     "Accepted",
     "Gateway",
     "Link",
@@ -56,12 +61,26 @@ class Receipt(enum.Enum):
     SUCCESS = 3  # SMPP 5.0 gives the reserved 3.4 value this meaning
 
 
-class Refusal(enum.Enum):
-    """Why the gateway refused a submit; each front maps these to its own codes (a table, not ifs)."""
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why the gateway refused a submit, and the code each protocol answers it with."""
 
-    THROTTLED = "throttled"
-    NO_DESTINATION = "no destination"
-    STORE_FAILED = "store failed"
+    #: Stable text (audit log, compliance, load-test failure names).
+    reason: str
+    cmpp_result: int
+    smpp_status: int
+
+
+#: Vendor result (CMPP 3.0 §8.7.2: codes 100-199 are the ISMG vendor's, each documented): the store could not
+#: persist the message, so it was not accepted and the SP may resend it.
+CMPP_STORE_UNAVAILABLE = 100
+
+#: Flow control (agreement clause 2.2): CMPP Result 8 "流量控制错", SMPP ESME_RTHROTTLED.
+THROTTLED = Refusal("throttled", cmpp.SubmitResult.FLOW_CONTROL, CommandStatus.ESME_RTHROTTLED)
+#: A submit naming no recipient.
+NO_DESTINATION = Refusal("no destination", cmpp.SubmitResult.DEST_TERMINAL_ID, CommandStatus.ESME_RINVDSTADR)
+#: Nothing acknowledged without being on disk: the store failed, the partner may resend.
+STORE_FAILED = Refusal("store failed", CMPP_STORE_UNAVAILABLE, CommandStatus.ESME_RSYSERR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,10 +273,10 @@ class Gateway:
         """Decide a submit (flow control, ids, outcome). The caller persists the rows before answering."""
         state = self._accounts[account_id]
         if not submission.destinations:
-            return Refusal.NO_DESTINATION
+            return NO_DESTINATION
         if state.bucket is not None and not state.bucket.take(len(submission.destinations), now):
             self.metrics.throttled.labels(account_id).inc()
-            return Refusal.THROTTLED
+            return THROTTLED
         segment_text = text.decode_text(self._payload(submission), submission.encoding)
         message = self._reassembler.add(key=(account_id, submission.source, submission.destinations),
                                         short_message=submission.content, udhi=submission.udhi,
@@ -287,14 +306,9 @@ class Gateway:
         def committed(done: asyncio.Future[None]) -> None:
             if done.cancelled() or done.exception() is not None:
                 return
-            now = self.clock.now()
-            self.metrics.store_seconds.observe(max(0.0, now - submitted_at))
+            self.metrics.store_seconds.observe(max(0.0, self.clock.now() - submitted_at))
             for row in rows:
                 self.metrics.accepted.labels(row.protocol, row.account).inc()
-                self.events.emit(now, "message.accepted", account=row.account, protocol=row.protocol,
-                                 message_id=row.message_id, source=row.source,
-                                 destination=self.mask(row.destination), segment=row.segment_number,
-                                 segments=row.segment_total)
             if any(row.receipt_state == "pending" for row in rows):
                 self._receipts_wake.set()
 

@@ -18,6 +18,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["EventLog", "Metrics", "mask_number"]
 
+#: Event kinds that happen per message or per PDU rather than per session.
+_PER_MESSAGE = ("submit.", "receipt.", "mo.", "keepalive.", "message.")
 _KEEP_HEAD = 3  # 138****8000: the carrier prefix and the last four digits, as Chinese carriers print them
 _KEEP_TAIL = 4
 
@@ -48,12 +50,14 @@ class EventLog:
         self._sink = sink
 
     def emit(self, at: float, event: str, **fields: object) -> None:
-        """Log one event at simulated time ``at``."""
+        """Record one event at simulated time ``at``: always in the audit sink; on the log stream at INFO for
+        session-level events, at DEBUG for the per-message ones (a busy gateway makes thousands a second)."""
         if self._sink is not None:
             account = fields.get("account")
             self._sink(at, event, account if isinstance(account, str) else None, fields)
-        if self._logger.isEnabledFor(logging.INFO):
-            self._logger.info(json.dumps({"at": round(at, 3), "event": event, **fields}, ensure_ascii=False,
+        level = logging.DEBUG if event.startswith(_PER_MESSAGE) else logging.INFO
+        if self._logger.isEnabledFor(level):
+            self._logger.log(level, json.dumps({"at": round(at, 3), "event": event, **fields}, ensure_ascii=False,
                                          default=str, separators=(",", ":")))
 
 

@@ -20,16 +20,9 @@ from simulator.store import MessageRow, MoRow
 
 from .front import Front
 
-__all__ = ["SMPP_REFUSALS", "SmppFront"]
+__all__ = ["SmppFront"]
 
 St = smpp.CommandStatus
-
-#: The command_status for each refusal of the gateway.
-SMPP_REFUSALS: Mapping[Refusal, int] = MappingProxyType({
-    Refusal.THROTTLED: St.ESME_RTHROTTLED,
-    Refusal.NO_DESTINATION: St.ESME_RINVDSTADR,
-    Refusal.STORE_FAILED: St.ESME_RSYSERR,
-})
 
 _RECEIVING = frozenset({SmppState.BOUND_RX, SmppState.BOUND_TRX})
 _BOUND = frozenset({SmppState.BOUND_TX, SmppState.BOUND_RX, SmppState.BOUND_TRX})
@@ -102,7 +95,6 @@ class SmppFront(Front[smpp.SmppPdu]):
 
     def _on_submit(self, pdu: smpp.SmppPdu, now: float, accepted: list[tuple[smpp.SmppPdu, Accepted]]) -> None:
         assert isinstance(pdu, smpp.SubmitSm | smpp.DataSm | smpp.SubmitMulti)
-        self.counters["submits"] += 1
         if isinstance(pdu, smpp.SubmitMulti):
             destinations = tuple(d.destination_addr for d in pdu.dest_address if d.dest_flag == 1)
         else:
@@ -119,13 +111,7 @@ class SmppFront(Front[smpp.SmppPdu]):
             receipt=Receipt(pdu.registered_delivery & smpp.RegisteredDelivery.RECEIPT_MASK),
             service_id=pdu.service_type,
             sar=sar if all(isinstance(value, int) for value in sar) else None)  # type: ignore[arg-type]
-        verdict = self.gateway.submit(self.account, submission, now)
-        if isinstance(verdict, Refusal):
-            if verdict is Refusal.THROTTLED:
-                self.counters["throttled"] += 1
-            self.send(self._refused_response(pdu, verdict), now)
-        else:
-            accepted.append((pdu, verdict))
+        self._decide(pdu, submission, now, accepted)
 
     def _on_query(self, pdu: smpp.SmppPdu, now: float, _: object) -> None:
         assert isinstance(pdu, smpp.QuerySm)
@@ -192,7 +178,7 @@ class SmppFront(Front[smpp.SmppPdu]):
 
     def _refused_response(self, request: smpp.SmppPdu, refusal: Refusal) -> smpp.SmppPdu:
         assert isinstance(request, smpp.SubmitSm | smpp.DataSm | smpp.SubmitMulti)
-        return request.response(command_status=SMPP_REFUSALS[refusal])
+        return request.response(command_status=refusal.smpp_status)
 
     # -- towards the ESME ----------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from protocols.errors import LocalProtocolError, RemoteProtocolError
-from protocols.session import Role, SequenceCounter, Session, Timing
+from protocols.session import Role, SequenceCounter, Session, Timing, ViolationKind
 
 from . import pdus
 from ._codec import frame_buffer
@@ -231,9 +231,11 @@ class CmppSession(Session[pdus.CmppPdu]):
         answer = refusal(request_type(sequence_id=error.sequence or 0), error.code)
         return None if answer is None else encode(answer, self.version)
 
-    def _over_window_answer(self, request: pdus.CmppPdu) -> bytes | None:
-        # CMPP 3.0 §7.2 / §8.4.3.2: more than W unanswered requests is a flow-control error, Result 8.
-        answer = refusal(request, SubmitResult.FLOW_CONTROL)
+    def _busy_answer(self, request: pdus.CmppPdu, kind: ViolationKind) -> bytes | None:
+        # CMPP 3.0 §7.2 / §8.4.3.2: more than W unanswered requests is a flow-control error, Result 8; a
+        # Sequence_Id reused while its request is unanswered is Result 3 "消息序号重复".
+        code = SubmitResult.FLOW_CONTROL if kind is ViolationKind.WINDOW else SubmitResult.DUPLICATE_SEQUENCE
+        answer = refusal(request, code)
         return None if answer is None else encode(answer, self.version)
 
     def _on_closed_by_response(self, pdu: pdus.CmppPdu) -> bool:

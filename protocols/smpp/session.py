@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 from protocols.errors import LocalProtocolError, RemoteProtocolError
 from protocols.framing import FramingError
-from protocols.session import Role, SequenceCounter, Session, Timing
+from protocols.session import Role, SequenceCounter, Session, Timing, ViolationKind
 
 from . import pdus
 from ._codec import PDU_TYPES, decode, encode, frame_buffer
@@ -246,9 +246,11 @@ class SmppSession(Session[pdus.SmppPdu]):
             return encode(_error_response(command_id, sequence, error.code))
         return encode(pdus.GenericNack(command_status=error.code, sequence_number=sequence))
 
-    def _over_window_answer(self, request: pdus.SmppPdu) -> bytes | None:
-        return encode(_error_response(request.command_id, request.sequence_number,
-                                      CommandStatus.ESME_RMSGQFUL))
+    def _busy_answer(self, request: pdus.SmppPdu, kind: ViolationKind) -> bytes | None:
+        # Over the window: ESME_RMSGQFUL, the SMSC's queue for this ESME is full (v3.4 Table 5-2). A reused
+        # sequence number has no code of its own; ESME_RUNKNOWNERR as smpp.twisted answers it.
+        status = CommandStatus.ESME_RMSGQFUL if kind is ViolationKind.WINDOW else CommandStatus.ESME_RUNKNOWNERR
+        return encode(_error_response(request.command_id, request.sequence_number, status))
 
     def _on_closed_by_response(self, pdu: pdus.SmppPdu) -> bool:
         # Only unbind_resp ends an SMPP session; a failed bind leaves it OPEN so the ESME may try again

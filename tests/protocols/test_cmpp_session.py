@@ -11,7 +11,7 @@ from session_pair import Pair
 from protocols import cmpp
 from protocols.cmpp.session import DEFAULT_SERVER_TIMING, CmppSession, CmppState
 from protocols.errors import LocalProtocolError
-from protocols.session import Disconnect, KeepAliveAnswered, PeerViolation, ResponseTimeout, Role
+from protocols.session import Disconnect, KeepAliveAnswered, PeerViolation, ResponseTimeout, Role, ViolationKind
 
 V = cmpp.Version
 SECRET = "888888"
@@ -139,6 +139,16 @@ def test_over_the_window_gets_result_8():
     assert [type(e) for e in extra] == [PeerViolation]
     resp = pair.client_events[-1]
     assert isinstance(resp, cmpp.SubmitResp) and resp.result == cmpp.SubmitResult.FLOW_CONTROL
+
+
+def test_reused_sequence_id_is_result_3():
+    server = connected_pair().server
+    frame = cmpp.encode(cmpp.Submit(sequence_id=9, dest_terminal_id=("13800138000",)), V.V30)
+    server.receive_data(frame, 0.0)
+    events = server.receive_data(frame, 0.0)
+    assert [e.kind for e in events] == [ViolationKind.DUPLICATE_SEQUENCE]
+    (resp,) = decode_all(server.data_to_send(), V.V30)
+    assert (resp.sequence_id, resp.result) == (9, cmpp.SubmitResult.DUPLICATE_SEQUENCE)
 
 
 def test_sequence_wraps_without_zero():

@@ -10,7 +10,7 @@ from session_pair import Pair
 
 from protocols import smpp
 from protocols.errors import LocalProtocolError
-from protocols.session import Disconnect, KeepAliveAnswered, PeerViolation, ResponseTimeout, Role
+from protocols.session import Disconnect, KeepAliveAnswered, PeerViolation, ResponseTimeout, Role, ViolationKind
 from protocols.smpp.session import DEFAULT_SERVER_TIMING, SmppSession, SmppState
 
 St = smpp.CommandStatus
@@ -164,6 +164,18 @@ def test_our_own_window_is_enforced():
     assert not pair.client.can_send_request
     with pytest.raises(LocalProtocolError):
         pair.client.send(smpp.SubmitSm(destination_addr="1"), pair.now)
+
+
+def test_a_sequence_number_reused_while_unanswered_is_refused():
+    server = bound_pair().server
+    submit = smpp.encode(smpp.SubmitSm(sequence_number=77, destination_addr="1"))
+    (first,) = server.receive_data(submit, 0.0)
+    events = server.receive_data(submit, 0.0)
+    assert [(type(e), e.kind) for e in events] == [(PeerViolation, ViolationKind.DUPLICATE_SEQUENCE)]
+    (refusal,) = decode_all(server.data_to_send())
+    assert refusal == smpp.SubmitSmResp(sequence_number=77, command_status=St.ESME_RUNKNOWNERR)
+    assert server.awaiting_answer == 1  # the first request still awaits its own answer
+    server.send(first.response(message_id="1"), 0.0)
 
 
 def test_sequence_numbers_wrap_from_0x7fffffff_to_1():
