@@ -62,7 +62,7 @@ class Front(ABC, Generic[PduT]):
         self._attached = False
         self._connected_at = gateway.clock.now()
         #: Receipts and MO segments we sent that await the partner's answer, by sequence number.
-        self._deliveries: dict[int, MessageRow | MoRow] = {}
+        self._deliveries: dict[int, tuple[MessageRow | MoRow, float]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.counters = {"received": 0, "sent": 0, "submits": 0, "throttled": 0, "receipts": 0, "mo": 0}
         self.last_keepalive_rtt: float | None = None
@@ -112,8 +112,10 @@ class Front(ABC, Generic[PduT]):
             return False
         sequence = self.session.next_sequence()
         self._send_request(self._receipt_pdu(row, now, sequence), now)
-        self._deliveries[sequence] = row
+        self._deliveries[sequence] = (row, now)
         self.counters["receipts"] += 1
+        self.gateway.events.emit(now, "receipt.sent", session=self.label, account=self.account,
+                                 message_id=row.message_id, attempt=row.receipt_attempts + 1)
         return True
 
     def send_mo(self, mo: MoRow, now: float) -> bool:
@@ -122,7 +124,7 @@ class Front(ABC, Generic[PduT]):
             return False
         sequence = self.session.next_sequence()
         self._send_request(self._mo_pdu(mo, now, sequence), now)
-        self._deliveries[sequence] = mo
+        self._deliveries[sequence] = (mo, now)
         self.counters["mo"] += 1
         return True
 
@@ -247,11 +249,13 @@ class Front(ABC, Generic[PduT]):
         self.counters["sent"] += 1
 
     def _delivery_answered(self, sequence: int, ok: bool, now: float) -> None:
-        delivery = self._deliveries.pop(sequence, None)
-        if isinstance(delivery, MessageRow):
-            self.gateway.receipt_answered(delivery, ok, now)
-        elif isinstance(delivery, MoRow):
-            self.gateway.mo_answered(delivery, ok, now)
+        found = self._deliveries.pop(sequence, None)
+        if found is not None:
+            delivery, sent_at = found
+            if isinstance(delivery, MessageRow):
+                self.gateway.receipt_answered(delivery, ok, now, latency=now - sent_at)
+            else:
+                self.gateway.mo_answered(delivery, ok, now, latency=now - sent_at)
         self.gateway.wake_dispatchers()
 
     def _flush(self) -> None:

@@ -444,17 +444,20 @@ class Gateway:
 
     # -- acknowledgements from the fronts -------------------------------------------------------------
 
-    def receipt_answered(self, row: MessageRow, ok: bool, now: float) -> None:
-        """The partner answered a receipt; an error answer leaves it for the next attempt."""
+    def receipt_answered(self, row: MessageRow, ok: bool, now: float, *, latency: float) -> None:
+        """The partner answered a receipt ``latency`` seconds after it was sent; an error answer leaves it
+        for the next attempt."""
         if ok:
             self.store.set_receipt(row.id, "acked", None, row.receipt_attempts + 1)
-            self.events.emit(now, "receipt.acked", account=row.account, message_id=row.message_id)
+        self.events.emit(now, "receipt.acked" if ok else "receipt.refused", account=row.account,
+                         message_id=row.message_id, latency=round(latency, 6))
 
-    def mo_answered(self, mo: MoRow, ok: bool, now: float) -> None:
-        """The partner answered an MO segment."""
+    def mo_answered(self, mo: MoRow, ok: bool, now: float, *, latency: float) -> None:
+        """The partner answered an MO segment ``latency`` seconds after it was sent."""
         if ok:
             self.store.set_mo(mo.id, "acked", None, mo.attempts + 1)
-            self.events.emit(now, "mo.acked", account=mo.account, mo=mo.id)
+        self.events.emit(now, "mo.acked" if ok else "mo.refused", account=mo.account, mo=mo.id,
+                         latency=round(latency, 6))
 
     # -- dispatchers ---------------------------------------------------------------------------------
 
