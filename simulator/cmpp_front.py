@@ -67,6 +67,7 @@ class CmppFront(Front[cmpp.CmppPdu]):
              cmpp.ConnectStatus.AUTHENTICATION),
             (lambda: account is not None and gateway.connections(account.id) < account.max_connections,
              cmpp.ConnectStatus.OTHER),
+            (lambda: account is not None and not gateway.policy.is_suspended(account.id), cmpp.ConnectStatus.OTHER),
         )
         status = next((code for passes, code in checks if not passes()), cmpp.ConnectStatus.OK)
         if status == cmpp.ConnectStatus.OK and account is not None:
@@ -92,7 +93,7 @@ class CmppFront(Front[cmpp.CmppPdu]):
             content=pdu.msg_content, data_coding=pdu.msg_fmt, encoding=text.encoding_for_msg_fmt(pdu.msg_fmt),
             udhi=text.udhi_set(pdu.tp_udhi),
             receipt=Receipt.ALWAYS if pdu.registered_delivery == 1 else Receipt.NONE,
-            service_id=pdu.service_id, pk=(pdu.pk_total, pdu.pk_number))
+            service_id=pdu.service_id, pk=(pdu.pk_total, pdu.pk_number), msg_src=pdu.msg_src, fee_type=pdu.fee_type)
         self._decide(pdu, submission, now, accepted)
 
     def _on_deliver_resp(self, pdu: cmpp.CmppPdu, now: float, _: object) -> None:

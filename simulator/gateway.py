@@ -35,12 +35,15 @@ from simulator.clock import Clock
 from simulator.config import Account, Config, DlrProfile
 from simulator.flow import TokenBucket
 from simulator.observe import EventLog, Metrics, mask_number
+from simulator.policy import SUSPENDED as SUSPENDED_RULE
+from simulator.policy import Check, Mode, Policy, PolicySettings, Violation, load_content_lists, national
 from simulator.store import MessageRow, MoRow, Store
 
 __all__ = [
     "CMPP_STORE_UNAVAILABLE",
     "NO_DESTINATION",
     "STORE_FAILED",
+    "SUSPENDED",
     "THROTTLED",
     "Accepted",
     "Gateway",
@@ -81,6 +84,8 @@ THROTTLED = Refusal("throttled", cmpp.SubmitResult.FLOW_CONTROL, CommandStatus.E
 NO_DESTINATION = Refusal("no destination", cmpp.SubmitResult.DEST_TERMINAL_ID, CommandStatus.ESME_RINVDSTADR)
 #: Nothing acknowledged without being on disk: the store failed, the partner may resend.
 STORE_FAILED = Refusal("store failed", CMPP_STORE_UNAVAILABLE, CommandStatus.ESME_RSYSERR)
+#: Repeated violations suspended the account (agreement clause 3.9).
+SUSPENDED = Refusal("policy:suspended", SUSPENDED_RULE.cmpp_result, SUSPENDED_RULE.smpp_status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,9 @@ class Submission:
     sar: tuple[int, int, int] | None = None
     #: CMPP Pk_total / Pk_number.
     pk: tuple[int, int] | None = None
+    #: CMPP Msg_src and FeeType (SMPP has neither).
+    msg_src: str | None = None
+    fee_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +186,9 @@ class Gateway:
     """One simulated carrier gateway: accounts, sessions, ids, outcomes, receipts and MO routing."""
 
     def __init__(self, config: Config, store: Store, clock: Clock, *, seed: int = 0,
-                 events: EventLog | None = None, metrics: Metrics | None = None) -> None:
+                 events: EventLog | None = None, metrics: Metrics | None = None, policy: Policy | None = None) -> None:
         self.config = config
+        self.policy = policy or Policy(PolicySettings(content=load_content_lists()))
         self.store = store
         self.clock = clock
         self.events = events or EventLog()
@@ -203,6 +212,8 @@ class Gateway:
         """Continue the id sequences from the store and start the dispatchers."""
         last_row, last_mo = await self.store.max_ids()
         self._next_row, self._next_mo = last_row + 1, last_mo + 1
+        for account, number in await self.store.subscribers():
+            self.policy.subscribers.subscribe(account, number)
         self._tasks = [asyncio.create_task(self._dispatch(self._receipts_once, self.store.next_receipt_due,
                                                           self._receipts_wake), name="receipts"),
                        asyncio.create_task(self._dispatch(self._mo_once, self.store.next_mo_due, self._mo_wake),
@@ -274,10 +285,15 @@ class Gateway:
         state = self._accounts[account_id]
         if not submission.destinations:
             return NO_DESTINATION
+        if self.policy.is_suspended(account_id):
+            return SUSPENDED
+        segment_text = text.decode_text(self._payload(submission), submission.encoding)
+        refusal = self._apply_policy(state.account, submission, segment_text, now)
+        if refusal is not None:
+            return refusal
         if state.bucket is not None and not state.bucket.take(len(submission.destinations), now):
             self.metrics.throttled.labels(account_id).inc()
             return THROTTLED
-        segment_text = text.decode_text(self._payload(submission), submission.encoding)
         message = self._reassembler.add(key=(account_id, submission.source, submission.destinations),
                                         short_message=submission.content, udhi=submission.udhi,
                                         encoding=submission.encoding, now=now, sar=submission.sar, pk=submission.pk)
@@ -297,6 +313,31 @@ class Gateway:
                 state=stat, err=err, done_at=done_at, receipt_state="pending" if wants else "none",
                 receipt_due=done_at if wants else None))
         return Accepted(tuple(rows))
+
+    def _apply_policy(self, account: Account, submission: Submission, segment_text: str,
+                      now: float) -> Refusal | None:
+        """Record every breach of the agreement's rules; the first enforced one refuses the submit."""
+        was_suspended = self.policy.is_suspended(account.id)
+        violations = self.policy.check(Check(
+            account=account, source=submission.source, destinations=submission.destinations, text=segment_text,
+            service_id=submission.service_id, msg_src=submission.msg_src, fee_type=submission.fee_type, now=now))
+        for violation in violations:
+            self._record_violation(account.id, submission, violation, now)
+        if not was_suspended and self.policy.is_suspended(account.id):
+            self.events.emit(now, "account.suspended", account=account.id,
+                             threshold=self.policy.settings.suspend_after)
+        enforced = next((v for v in violations if v.mode is Mode.ENFORCE), None)
+        if enforced is None:
+            return None
+        return Refusal(f"policy:{enforced.rule}", enforced.cmpp_result, enforced.smpp_status)
+
+    def _record_violation(self, account: str, submission: Submission, violation: Violation, now: float) -> None:
+        evidence = {key: ([self.mask(n) for n in value] if key == "destinations" and isinstance(value, list)
+                          else value) for key, value in violation.evidence.items()}
+        self.store.record_violation(now, account, submission.session, violation.rule, violation.mode.value,
+                                    len(submission.destinations), evidence)
+        self.events.emit(now, "policy.violation", account=account, session=submission.session, rule=violation.rule,
+                         clause=violation.clause, mode=violation.mode.value, evidence=evidence)
 
     def persist(self, accepted: Sequence[Accepted], submitted_at: float) -> asyncio.Future[None]:
         """Write accepted submits; the future resolves when they are durable. Receipts are scheduled then."""
@@ -424,9 +465,14 @@ class Gateway:
         return best[1]
 
     async def inject_mo(self, source: str, destination: str, message: str) -> list[MoRow]:
-        """Queue an MO message as a handset sends it (split with a UDH when long; UCS2 unless plain)."""
+        """Queue an MO message as a handset sends it (split with a UDH when long; UCS2 unless plain).
+
+        An MO that reads TD, 退订 or 0000 (configurable) also unsubscribes the sender from the SP (clause 3.4);
+        it is still delivered, so the partner learns of it too."""
         account = self.route_mo(destination)
         now = self.clock.now()
+        if self.policy.is_unsubscribe(message):
+            await self.set_subscribers(account.id, [national(source)], subscribed=False, origin="mo")
         # ASCII only where its bytes are the same in GSM 7-bit, so either protocol can carry it unchanged.
         encoding = text.Encoding.ASCII if set(message) <= _ASCII_SAFE_FOR_GSM else text.Encoding.UCS2
         segments = text.split(message, encoding, reference=self._random.randrange(256))
@@ -441,6 +487,18 @@ class Gateway:
                          segments=len(rows))
         self._mo_wake.set()
         return rows
+
+    async def set_subscribers(self, account_id: str, numbers: Sequence[str], *, subscribed: bool,
+                              origin: str) -> int:
+        """Opt numbers in (or out) of an SP's messages (clause 3.4); returns how many changed."""
+        now = self.clock.now()
+        change = self.policy.subscribers.subscribe if subscribed else self.policy.subscribers.unsubscribe
+        changed = [number for number in numbers if change(account_id, number)]
+        if changed:
+            await self.store.set_subscribers(account_id, changed, subscribed=subscribed, at=now, origin=origin)
+            self.events.emit(now, "subscriber.added" if subscribed else "subscriber.removed", account=account_id,
+                             numbers=[self.mask(n) for n in changed], origin=origin)
+        return len(changed)
 
     # -- acknowledgements from the fronts -------------------------------------------------------------
 

@@ -79,6 +79,7 @@ class SmppFront(Front[smpp.SmppPdu]):
             (lambda: account is not None and gateway.password_matches(account, pdu.password), St.ESME_RINVPASWD),
             (lambda: account is not None and gateway.connections(account.id) < account.max_connections,
              St.ESME_RBINDFAIL),
+            (lambda: account is not None and not gateway.policy.is_suspended(account.id), St.ESME_RBINDFAIL),
         )
         status = next((code for passes, code in checks if not passes()), St.ESME_ROK)
         # v3.4 §3.3: announce our version so that a 3.4 ESME knows TLVs are understood.

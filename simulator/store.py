@@ -21,7 +21,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,26 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT NOT NULL                 -- JSON; numbers masked by the caller
 );
 CREATE INDEX IF NOT EXISTS events_by_time ON events(at);
+
+CREATE TABLE IF NOT EXISTS violations (  -- kept apart from the audit log: billing penalties outlive its retention
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    account TEXT NOT NULL,
+    session TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    mode TEXT NOT NULL,                  -- monitor | enforce
+    recipients INTEGER NOT NULL,
+    evidence TEXT NOT NULL               -- JSON; numbers masked by the caller
+);
+CREATE INDEX IF NOT EXISTS violations_by_account_time ON violations(account, at);
+
+CREATE TABLE IF NOT EXISTS subscribers (
+    account TEXT NOT NULL,
+    number TEXT NOT NULL,
+    since REAL NOT NULL,
+    origin TEXT NOT NULL,                -- api | csv | config
+    PRIMARY KEY (account, number)
+);
 """
 
 
@@ -220,6 +240,24 @@ class Store:
             "UPDATE messages SET content = ?, text = ?, message_text = ? WHERE id = ?",
             (content, text, text, message_rowid)))
 
+    def record_violation(self, at: float, account: str, session: str, rule: str, mode: str, recipients: int,
+                         evidence: Mapping[str, object]) -> asyncio.Future[None]:
+        """Record a policy violation with its evidence."""
+        text = json.dumps(evidence, ensure_ascii=False, separators=(",", ":"), default=str)
+        return self._enqueue(lambda db: db.execute(
+            "INSERT INTO violations (at, account, session, rule, mode, recipients, evidence) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", (at, account, session, rule, mode, recipients, text)))
+
+    def set_subscribers(self, account: str, numbers: Sequence[str], *, subscribed: bool, at: float,
+                        origin: str) -> asyncio.Future[None]:
+        """Add (or remove) subscribers of an account."""
+        if subscribed:
+            return self._enqueue(lambda db: db.executemany(
+                "INSERT OR IGNORE INTO subscribers (account, number, since, origin) VALUES (?, ?, ?, ?)",
+                [(account, number, at, origin) for number in numbers]))
+        return self._enqueue(lambda db: db.executemany(
+            "DELETE FROM subscribers WHERE account = ? AND number = ?", [(account, number) for number in numbers]))
+
     def record_event(self, at: float, kind: str, account: str | None, detail: dict[str, object]) -> None:
         """Queue an audit event; it is committed with the next group, nobody waits for it."""
         text = json.dumps(detail, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -227,6 +265,25 @@ class Store:
             "INSERT INTO events (at, account, kind, detail) VALUES (?, ?, ?, ?)", (at, account, kind, text)), None))
 
     # -- reads ----------------------------------------------------------------------------------------
+
+    async def subscribers(self) -> list[tuple[str, str]]:
+        """Every (account, number) subscription."""
+        return [(str(a), str(n)) for a, n in await self._read("SELECT account, number FROM subscribers", ())]
+
+    async def violations(self, *, account: str | None = None, since: float | None = None,
+                         until: float | None = None, rule: str | None = None,
+                         limit: int = 1000) -> list[dict[str, object]]:
+        """Recorded policy violations, oldest first."""
+        clauses: list[str] = ["1 = 1"]
+        params: list[object] = []
+        for clause, value in (("account = ?", account), ("at >= ?", since), ("at < ?", until), ("rule = ?", rule)):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        rows = await self._read("SELECT at, account, session, rule, mode, recipients, evidence FROM violations "
+                                f"WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?", (*params, limit))
+        return [{"at": at, "account": acc, "session": session, "rule": r, "mode": mode, "recipients": recipients,
+                 "evidence": json.loads(evidence)} for at, acc, session, r, mode, recipients, evidence in rows]
 
     async def max_ids(self) -> tuple[int, int]:
         """The highest message and MO row ids, so that ids stay unique across restarts."""
