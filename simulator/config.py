@@ -29,6 +29,7 @@ import zoneinfo
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import date, time
 from math import isnan
 from pathlib import Path
 from types import MappingProxyType
@@ -325,7 +326,7 @@ def _quote(text: str) -> str:
     """``text`` in double quotes, escaped so that it prints as one line whatever it holds (NEL, U+2028, ...)."""
 
     def escape(char: str) -> str:
-        if True:
+        if char.isprintable():
             return "\\" + char if char in '"\\' else char
         return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
 
@@ -360,8 +361,10 @@ def _show(value: object, *, nested: bool = False) -> str:
         text = "[" + ", ".join([_show(item, nested=True) for item in value[:5]] + ["..."] * (len(value) > 5)) + "]"
     elif isinstance(value, dict):
         text = "a table"
-    else:  # float, dates and times
-        text = str(value)
+    elif isinstance(value, date | time):  # datetime is a date
+        text = value.isoformat()
+    else:  # float: repr() is TOML's spelling, nan and inf included
+        text = repr(value)
     return text if len(text) <= _SHOWN_MAX else text[: _SHOWN_MAX - 3] + "..."
 
 
@@ -778,7 +781,7 @@ def _locate(text: str, path: _Path) -> int | None:
 
 @contextmanager
 def _reported(file: str, text: str | None = None) -> Iterator[None]:
-    """Turn an :class:`_SchemaError` raised inside into a :class:`ConfigError` for ``file``."""
+    """Turn a :class:`_SchemaError` raised inside into a :class:`ConfigError` for ``file``."""
     try:
         yield
     except _SchemaError as error:
@@ -807,8 +810,8 @@ def _parse(text: str, name: str) -> dict[str, Any]:
         detail = str(error)
         where = re.search(r" \(at line (\d+), column (\d+)\)$", detail)
         if where:
-            raise ConfigError(name, int(where[1]), f"invalid TOML at column {where[2]}: {detail[: where.start()]}") \
-                from None
+            reason = detail[: where.start()]
+            raise ConfigError(name, int(where[1]), f"invalid TOML at column {where[2]}: {reason}") from None
         last_line = text.rstrip().count("\n") + 1
         reason = detail.removesuffix(" (at end of document)")
         raise ConfigError(name, last_line, f"invalid TOML at the end of the file: {reason}") from None
@@ -876,7 +879,7 @@ def with_overrides(
     account), ``--cmpp-port``, ``--smpp-port``, ``--api-port``, ``--data-dir``.
 
     Raises :class:`ConfigError` naming the option for a port outside 0..65535, a repeated account id or
-    service code, or an account whose dlr_profile does not exist.
+    service code, or an account whose dlr_profile is not among ``config.dlr_profiles``.
     """
     for option, port in (("--cmpp-port", cmpp_port), ("--smpp-port", smpp_port), ("--api-port", api_port)):
         if port is not None:
@@ -901,10 +904,6 @@ def with_overrides(
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else _quote(key)
-
-
 def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -913,7 +912,7 @@ def _toml_value(value: object) -> str:
     if isinstance(value, str):
         return _quote(value)
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     assert isinstance(value, list | tuple), value  # dump_config builds nothing else
     if value and isinstance(value[0], dict):  # an array of inline tables: one per line, as the default writes them
         return "[\n" + "".join(f"    {_toml_value(item)},\n" for item in value) + "]"
@@ -939,15 +938,10 @@ def dump_config(config: Config, *, show_secrets: bool = False) -> str:
     """
     cmpp = _listener_fields(config.cmpp) | {"versions": [_VERSION_NAMES[v] for v in config.cmpp.versions]}
     smpp = _listener_fields(config.smpp) | {"inactivity_timeout": config.smpp.inactivity_timeout or 0}
-    lines = [
-        "# smsclab: the effective configuration" + ("" if show_secrets else " (secrets hidden)"),
-        "",
-        "[gateway]",
-        f"timezone = {_toml_value(config.timezone)}",
-        f"data_dir = {_toml_value(str(config.data_dir))}",
-        f"mask_numbers = {_toml_value(config.mask_numbers)}",
+    gateway = {"timezone": config.timezone, "data_dir": str(config.data_dir), "mask_numbers": config.mask_numbers}
+    sections: list[tuple[str, dict[str, Any]]] = [
+        ("[gateway]", gateway), ("[cmpp]", cmpp), ("[smpp]", smpp), ("[api]", _fields(config.api)),
     ]
-    sections: list[tuple[str, dict[str, Any]]] = [("[cmpp]", cmpp), ("[smpp]", smpp), ("[api]", _fields(config.api))]
     for account in config.accounts:
         values = _fields(account, skip=("rate",) if account.rate is None else ())  # no rate key: unlimited
         sections.append(("[[accounts]]", values | {"secret": account.secret if show_secrets else "***"}))
@@ -955,7 +949,8 @@ def dump_config(config: Config, *, show_secrets: bool = False) -> str:
         values = {"delay": [profile.delay_min, profile.delay_max],
                   **_fields(profile, skip=("name", "delay_min", "delay_max"))}
         values["outcomes"] = [_fields(outcome) for outcome in profile.outcomes]
-        sections.append((f"[dlr_profiles.{_toml_key(name)}]", values))
+        sections.append((f"[dlr_profiles.{name}]", values))  # names are bare keys: _PROFILE_NAME
+    lines = ["# smsclab: the effective configuration" + ("" if show_secrets else " (secrets hidden)")]
     for header, values in sections:
-        lines += ["", header, *(f"{_toml_key(key)} = {_toml_value(value)}" for key, value in values.items())]
+        lines += ["", header, *(f"{key} = {_toml_value(value)}" for key, value in values.items())]
     return "\n".join(lines) + "\n"
