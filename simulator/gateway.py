@@ -531,9 +531,11 @@ class Gateway:
             waiters: set[asyncio.Future[object]] = {asyncio.ensure_future(wake.wait())}
             if due is not None:
                 waiters.add(asyncio.ensure_future(self.clock.sleep_until(due)))
-            _, still = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in still:
-                waiter.cancel()
+            try:
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            finally:  # also when the dispatcher itself is cancelled: no waiter may outlive it
+                for waiter in waiters:
+                    waiter.cancel()
 
     async def _receipts_once(self, now: float) -> list[asyncio.Future[None]]:
         writes = []
