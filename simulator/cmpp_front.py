@@ -30,9 +30,10 @@ class CmppFront(Front[cmpp.CmppPdu]):
     protocol = "cmpp"
     session: CmppSession
 
-    def can_receive(self) -> bool:
-        """CMPP carries reports and MO on the same long connection once CONNECT succeeded."""
-        return self.session.state is CmppState.CONNECTED and self.session.can_send_request
+    @property
+    def receiving(self) -> bool:
+        """Bound (connected) to receive receipts and MO."""
+        return self.session.state is CmppState.CONNECTED
 
     def shut_down(self) -> None:
         """CMPP_TERMINATE towards the SP (CMPP 3.0 §8.4.2)."""

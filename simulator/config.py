@@ -6,6 +6,8 @@ Theory of operation
 parsed with :mod:`tomllib` and merged one level deep: a table of the file (``[cmpp]``, ``[dlr_profiles]``, ...)
 updates the default's table key by key, so the file holds only what it changes; a file's ``[[accounts]]``
 replace all the default's, and each ``[dlr_profiles.NAME]`` of the file replaces or adds that one profile.
+A file's ``[policy.modes]`` replaces the default's, which names no rule: a rule not named keeps its default
+mode (``simulator.policy.RULES``), so here too the file holds only what it changes.
 
 The merged document is then walked by one schema table, :data:`_SCHEMA`: every key with its type, its bounds
 or allowed values, and how it becomes a frozen dataclass. The walk stops at the first mistake, which is
@@ -28,28 +30,48 @@ import tomllib
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from math import isnan
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 __all__ = [
     "DEFAULT_CONFIG_TOML",
+    "POLICY_MODES",
+    "POLICY_RULES",
     "Account",
+    "AuditConfig",
     "CmppSettings",
     "Config",
     "ConfigError",
     "DlrProfile",
     "Listener",
+    "NoticeConfig",
     "Outcome",
+    "PolicyConfig",
     "SmppSettings",
     "dump_config",
     "load_config",
     "parse_account_option",
     "with_overrides",
 ]
+
+
+#: The agreement's rules by name, in checking order. simulator.policy imports this module (for Account), so the
+#: names are written out here rather than imported; a test holds them equal to ``simulator.policy.RULES_BY_NAME``.
+POLICY_RULES = (
+    "caller_number", "service_code", "msg_src", "service_id", "fee", "number_range", "group_size",
+    "subscribers", "content", "advertising", "bulk",
+)
+#: How a rule acts on a breach: not checked, recorded only, recorded and refused (simulator.policy.Mode).
+POLICY_MODES = ("off", "monitor", "enforce")
+
+
+def _no_modes() -> Mapping[str, str]:
+    return MappingProxyType({})
 
 
 class ConfigError(Exception):
@@ -121,6 +143,13 @@ class Account:
     (``None``: unlimited), ``window`` the requests it may leave unacknowledged, ``allow_ips`` CIDR networks
     it may connect from, ``dlr_profile`` the name of its :class:`DlrProfile`, and ``message_id_format`` how
     SMPP message_ids are written (``"hex"`` or ``"decimal"``).
+
+    ``approved_ads`` and ``approved_fees`` record written approval to advertise (clause 3.3) and to charge
+    users (clause 4.5); ``policy`` maps rule names (:data:`POLICY_RULES`) to modes (:data:`POLICY_MODES`) for
+    this account alone, over :attr:`PolicyConfig.modes`. ``rent`` is the monthly port rental in yuan (clause
+    4.2), ``free_quota`` the messages per month it covers and ``message_fee`` the yuan per message above them
+    (clause 4.3); ``ad_penalty`` is charged per advertising message sent without approval (clause 3.3, 1-100
+    yuan). ``webhook`` is the http(s) URL notices are POSTed to, ``""`` for none.
     """
 
     id: str
@@ -133,6 +162,14 @@ class Account:
     allow_ips: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     dlr_profile: str = "default"
     message_id_format: str = "hex"
+    approved_ads: bool = False
+    approved_fees: bool = False
+    policy: Mapping[str, str] = field(default_factory=_no_modes, hash=False)
+    rent: float = 0.0
+    free_quota: int = 0
+    message_fee: float = 0.0
+    ad_penalty: float = 10.0
+    webhook: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +203,52 @@ class SmppSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyConfig:
+    """The agreement's rules (simulator.policy): their modes and every number they use.
+
+    ``modes`` maps rule names (:data:`POLICY_RULES`) to modes (:data:`POLICY_MODES`); a rule not named keeps
+    its default. A destination must start with one of ``number_ranges`` (clause 3.7); a submit may name at
+    most ``max_recipients`` (clause 3.6); the same content to more than ``bulk_recipients`` within
+    ``bulk_window`` seconds is abnormal bulk (clause 2.8). An MO text equal to one of ``unsubscribe_words``
+    unsubscribes its sender (clause 3.4). ``suspend_after`` violations within ``suspend_window`` seconds
+    suspend the account (clause 3.9; 0 never does). ``content_file`` holds the prohibited-content and
+    advertising lists (``None``: the shipped placeholder lists).
+    """
+
+    modes: Mapping[str, str] = field(default_factory=_no_modes, hash=False)
+    number_ranges: tuple[str, ...] = ("135", "136", "137", "138", "139")
+    max_recipients: int = 2
+    bulk_recipients: int = 100
+    bulk_window: float = 60.0
+    unsubscribe_words: tuple[str, ...] = ("TD", "退订", "0000")
+    suspend_after: int = 0
+    suspend_window: float = 3600.0
+    content_file: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditConfig:
+    """The audit log: kept ``retention_days`` days, at least 31 (agreement clause 3.8: at least one month)."""
+
+    retention_days: int = 62
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeConfig:
+    """Notices to partners (faults, suspensions): by webhook, and in-band as an MO if ``inband``.
+
+    In-band notices come from ``system_number``; a fault's notice follows its onset after ``fault_delay``
+    seconds. A webhook POST gets ``webhook_timeout`` seconds and is retried ``webhook_retries`` times.
+    """
+
+    system_number: str = "10086"
+    inband: bool = False
+    fault_delay: float = 0.0
+    webhook_retries: int = 5
+    webhook_timeout: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The effective configuration of one simulator run; built by :func:`load_config`."""
 
@@ -177,6 +260,9 @@ class Config:
     mask_numbers: bool
     accounts: tuple[Account, ...]
     dlr_profiles: Mapping[str, DlrProfile]
+    policy: PolicyConfig = PolicyConfig()
+    audit: AuditConfig = AuditConfig()
+    notices: NoticeConfig = NoticeConfig()
 
     def account(self, account_id: str) -> Account | None:
         """The account whose id (CMPP Source_Addr, SMPP system_id) is ``account_id``, or ``None``."""
@@ -187,8 +273,9 @@ DEFAULT_CONFIG_TOML = """\
 # smsclab: the embedded default configuration.
 #
 # `smsclab serve` runs on exactly this when no --config is given. A --config file is laid over it: its
-# [gateway], [cmpp], [smpp] and [api] tables change only the keys they name; its [[accounts]] replace all
-# the accounts below; each of its [dlr_profiles.NAME] replaces or adds that one profile.
+# [gateway], [cmpp], [smpp], [api], [policy], [audit] and [notices] tables change only the keys they name
+# ([policy.modes] only the rules it names); its [[accounts]] replace all the accounts below; each of its
+# [dlr_profiles.NAME] replaces or adds that one profile. Clause numbers refer to the partner agreement.
 # `smsclab config show` prints the effective result.
 
 [gateway]
@@ -247,6 +334,56 @@ max_frame = 66048
 host = "127.0.0.1"
 port = 8080
 
+[policy]
+# The carrier's own number ranges (clause 3.7): every destination must start with one of these prefixes of
+# the national number (1..11 digits each, at least one).
+number_ranges = ["135", "136", "137", "138", "139"]
+# Recipients one submit may name, 1..100 (clause 3.6: "1-2 numbers at a time").
+max_recipients = 2
+# The same content to more than bulk_recipients numbers (1..1000000) within bulk_window seconds (> 0, at
+# most 86400) is abnormal bulk sending (clause 2.8).
+bulk_recipients = 100
+bulk_window = 60
+# An MO whose text is one of these words (any case) unsubscribes its sender from the SP (clause 3.4).
+unsubscribe_words = ["TD", "退订", "0000"]
+# Suspend an account after suspend_after violations (0..1000000; 0 never suspends) within suspend_window
+# seconds (> 0, at most 2592000 = 30 days) (clause 3.9).
+suspend_after = 0
+suspend_window = 3600
+# The prohibited-content and advertising lists (clauses 3.2 and 3.3), relative to the working directory;
+# "" uses the neutral placeholder lists shipped with smsclab.
+content_file = ""
+
+# How each rule acts on a breach: "off", "monitor" (recorded, the message still goes) or "enforce" (recorded
+# and refused). A rule left out keeps its default, shown here; an account's `policy` key overrides this.
+[policy.modes]
+# caller_number = "enforce"
+# service_code = "enforce"
+# msg_src = "enforce"
+# service_id = "enforce"
+# fee = "enforce"
+# number_range = "enforce"
+# group_size = "enforce"
+# subscribers = "monitor"
+# content = "monitor"
+# advertising = "monitor"
+# bulk = "monitor"
+
+[audit]
+# Days the audit log is kept, 31..3650 (clause 3.8: logs are kept at least one month).
+retention_days = 62
+
+[notices]
+# Source address of in-band notices: 1..21 digits.
+system_number = "10086"
+# Also send each notice in-band, as an MO from system_number to the account's sessions.
+inband = false
+# Seconds from a fault's onset to its notice, 0..86400.
+fault_delay = 0
+# Retries of a webhook POST that fails (0..100), and the seconds each attempt may take (> 0, at most 300).
+webhook_retries = 5
+webhook_timeout = 5
+
 # Partner accounts, one [[accounts]] block each. This demo account works at once; a --config file with
 # its own [[accounts]] replaces it, and so does `smsclab serve --account ID:SECRET:SERVICE_CODE[:RATE]`.
 [[accounts]]
@@ -270,6 +407,20 @@ allow_ips = ["127.0.0.0/8", "::1/128"]
 dlr_profile = "default"
 # How SMPP message_ids are written: "hex" or "decimal".
 message_id_format = "hex"
+# Written approval to advertise (clause 3.3) and to charge users (clause 4.5); both false unless given, e.g.
+# approved_ads = true
+# approved_fees = true
+# Rule modes for this account alone, over [policy.modes]; none unless given, e.g.
+# policy = { advertising = "enforce", bulk = "off" }
+# Monthly port rental in yuan (clause 4.2, 0..1e9), the messages a month it covers (0..1e12) and the yuan
+# per message above them (clause 4.3, 0..1e6); all 0 unless given, e.g.
+# rent = 2000
+# free_quota = 100000
+# message_fee = 0.05
+# Yuan charged per advertising message sent without approval, 1..100 (clause 3.3); 10 unless given, e.g.
+# ad_penalty = 20
+# Where notices are POSTed: an http:// or https:// URL; none unless given, e.g.
+# webhook = "https://sp.example.com/smsclab/notices"
 
 # Delivery-receipt profiles; each account names one.
 [dlr_profiles.default]
@@ -368,9 +519,10 @@ def _show(value: object, *, nested: bool = False) -> str:
     return text if len(text) <= _SHOWN_MAX else text[: _SHOWN_MAX - 3] + "..."
 
 
-def _complaint(path: _Path, expect: str, value: object, *, secret: bool = False) -> _SchemaError:
+def _complaint(path: _Path, expect: str, value: object, *, secret: bool = False, whole: bool = False) -> _SchemaError:
     subject = f"{_render(path)} " if path else ""
-    got = "" if secret else f", got {_show(value)}"  # a secret is never echoed, not even a wrong one
+    shown = _quote(value) if whole and isinstance(value, str) else _show(value)
+    got = "" if secret else f", got {shown}"  # a secret is never echoed, not even a wrong one
     return _SchemaError(path, f"{subject}must be {expect}{got}")
 
 
@@ -385,16 +537,21 @@ _Built = TypeVar("_Built")
 
 @dataclass(frozen=True)
 class _Field:
-    """A leaf value: ``accept`` returns its Python form or ``_REJECTED``; ``expect`` ends "X must be ..."."""
+    """A leaf value: ``accept`` returns its Python form or ``_REJECTED``; ``expect`` ends "X must be ...".
+
+    A wrong value is quoted back cut short, a ``secret`` one not at all, and a ``whole`` string (a file name:
+    the user must find it) in full.
+    """
 
     expect: str
     accept: Callable[[object], object]
     secret: bool = False
+    whole: bool = False
 
     def __call__(self, value: object, path: _Path) -> object:
         result = self.accept(value)
         if result is _REJECTED:
-            raise _complaint(path, self.expect, value, secret=self.secret)
+            raise _complaint(path, self.expect, value, secret=self.secret, whole=self.whole)
         return result
 
 
@@ -415,11 +572,15 @@ class _Array:
 
 @dataclass(frozen=True)
 class _Table(Generic[_Built]):
-    """A TOML table with known keys; ``build`` makes the result from the converted values and the path."""
+    """A TOML table with known keys; ``build`` makes the result from the converted values and the path.
+
+    ``noun`` names what a key of the table is in the message for an unknown one ("unknown rule ...").
+    """
 
     fields: Mapping[str, _Check]
     build: Callable[[dict[str, Any], _Path], _Built]
     required: tuple[str, ...] = ()
+    noun: str = "key"
 
     def __call__(self, value: object, path: _Path) -> _Built:
         if not isinstance(value, dict):
@@ -427,7 +588,8 @@ class _Table(Generic[_Built]):
         for key in value:
             if key not in self.fields:
                 where = (*path, key)
-                raise _SchemaError(where, f"unknown key '{_render(where)}' (allowed: {', '.join(self.fields)})")
+                allowed = ", ".join(self.fields)
+                raise _SchemaError(where, f"unknown {self.noun} '{_render(where)}' (allowed: {allowed})")
         for key in self.required:
             if key not in value:
                 raise _SchemaError((*path, key), f"{_render(path)} is missing the key '{key}'")
@@ -445,6 +607,25 @@ class _Entries:
         if not isinstance(value, dict):
             raise _complaint(path, "a table", value)
         return {self.name(key, (*path, key)): self.item(entry, (*path, key)) for key, entry in value.items()}
+
+
+@dataclass(frozen=True)
+class _AtLeast:
+    """``field``, except that an integer below ``low`` is told why the floor is there (an agreement clause)."""
+
+    field: _Field
+    low: int
+    reason: str
+
+    def __call__(self, value: object, path: _Path) -> object:
+        if type(value) is int and value < self.low:
+            raise _SchemaError(path, f"{_render(path)} must be at least {self.low} ({self.reason}), got {_show(value)}")
+        return self.field(value, path)
+
+
+def _cited(check: _Field, reason: str) -> _Field:
+    """``check`` with the reason for its bounds (an agreement clause) in its message."""
+    return dataclasses.replace(check, expect=f"{check.expect} ({reason})")
 
 
 def _integer(low: int, high: int) -> _Field:
@@ -496,6 +677,31 @@ def _zone(value: object) -> object:
     return value
 
 
+def _existing_file(value: object) -> object:
+    if not isinstance(value, str):
+        return _REJECTED
+    if not value:
+        return None
+    try:
+        found = Path(value).is_file()
+    except (OSError, ValueError):  # a name too long, a NUL byte: no such file either
+        found = False
+    return Path(value) if found else _REJECTED
+
+
+def _webhook(value: object) -> object:
+    if not isinstance(value, str) or not value.isprintable() or " " in value:
+        return _REJECTED
+    if not value:
+        return value
+    try:
+        url = urlsplit(value)
+        _ = url.port  # raises ValueError for a port that is not a number 0..65535
+    except ValueError:  # and for "http://[::1" and the like
+        return _REJECTED
+    return value if url.scheme in ("http", "https") and url.hostname else _REJECTED
+
+
 def _network(value: object) -> object:
     if not isinstance(value, str):
         return _REJECTED
@@ -508,6 +714,7 @@ def _network(value: object) -> object:
 
 _DAY = 86_400
 _WEEK = 7 * _DAY
+_BOOL = _Field("true or false", lambda v: v if type(v) is bool else _REJECTED)
 _HOST = _text(r"[A-Za-z0-9.:_-]{1,253}", "an IP address or host name")
 _PORT = _integer(0, 65535)
 _SECONDS = _number(0, _DAY, above=True)
@@ -523,6 +730,9 @@ _STATS = ("DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "DELETED", "UNKNOWN")
 _VERSIONS: Mapping[object, object] = {"2.0": 0x20, "2.1": 0x21, "3.0": 0x30, 0x20: 0x20, 0x21: 0x21, 0x30: 0x30}
 _VERSION_NAMES = {0x20: "2.0", 0x21: "2.1", 0x30: "3.0"}
 _DELAY_BOUND = _number(0, _WEEK)
+#: Rule modes, simulator-wide ([policy.modes]) or for one account (its ``policy`` key).
+_MODES = _Table({rule: _one_of(*POLICY_MODES) for rule in POLICY_RULES},
+                build=lambda values, path: MappingProxyType(values), noun="rule")
 
 
 def _delay(value: object) -> object:
@@ -568,7 +778,8 @@ def _check_accounts(accounts: Sequence[Account], profiles: Mapping[str, DlrProfi
 def _build_config(values: dict[str, Any], path: _Path) -> Config:
     _check_accounts(values["accounts"], values["dlr_profiles"])
     return Config(cmpp=values["cmpp"], smpp=values["smpp"], api=values["api"], **values["gateway"],
-                  accounts=values["accounts"], dlr_profiles=MappingProxyType(values["dlr_profiles"]))
+                  accounts=values["accounts"], dlr_profiles=MappingProxyType(values["dlr_profiles"]),
+                  policy=values["policy"], audit=values["audit"], notices=values["notices"])
 
 
 _OUTCOME = _Table(
@@ -595,6 +806,14 @@ _ACCOUNT = _Table(
                             "a non-empty array of CIDR networks", min_items=1),
         "dlr_profile": _text(r"[\s\S]*", "the name of a dlr profile"),
         "message_id_format": _one_of("hex", "decimal"),
+        "approved_ads": _BOOL,
+        "approved_fees": _BOOL,
+        "policy": _MODES,
+        "rent": _number(0, 1_000_000_000),
+        "free_quota": _integer(0, 10**12),
+        "message_fee": _number(0, 1_000_000),
+        "ad_penalty": _cited(_number(1, 100), "agreement clause 3.3: 1-100 元 per advertising message"),
+        "webhook": _Field('"" (none) or an http:// or https:// URL with a host', _webhook),
     },
     build=lambda values, path: Account(**values),
     required=("id", "secret", "service_codes"),
@@ -615,7 +834,7 @@ _SCHEMA = _Table(
             {
                 "timezone": _Field("an IANA time zone name such as Asia/Shanghai", _zone),
                 "data_dir": _text(r"[^\x00]+", "a non-empty path"),
-                "mask_numbers": _Field("true or false", lambda v: v if type(v) is bool else _REJECTED),
+                "mask_numbers": _BOOL,
             },
             build=lambda values, path: {**values, "data_dir": Path(values["data_dir"])},
         ),
@@ -652,6 +871,41 @@ _SCHEMA = _Table(
             build=lambda values, path: SmppSettings(listener=_listener(values), **values),
         ),
         "api": _Table({"host": _HOST, "port": _PORT}, build=lambda values, path: Listener(**values)),
+        "policy": _Table(
+            {
+                "number_ranges": _Array(_text(r"[0-9]{1,11}", "1..11 digits"), "a non-empty array of number prefixes",
+                                        min_items=1),
+                "max_recipients": _integer(1, 100),
+                "bulk_recipients": _integer(1, 1_000_000),
+                "bulk_window": _SECONDS,
+                # is_unsubscribe() compares the stripped MO text: a word with spaces around it could never match
+                "unsubscribe_words": _Array(_text(r"\S(?:[\s\S]*\S)?", "a word with no spaces around it"),
+                                            "a non-empty array of words", min_items=1),
+                "suspend_after": _integer(0, 1_000_000),
+                "suspend_window": _number(0, 30 * _DAY, above=True),
+                "content_file": _Field('an existing file ("" for the shipped placeholder lists)', _existing_file,
+                                       whole=True),
+                "modes": _MODES,
+            },
+            build=lambda values, path: PolicyConfig(**values),
+        ),
+        "audit": _Table(
+            {
+                "retention_days": _AtLeast(_integer(31, 3650), 31,
+                                           "agreement clause 3.8: logs kept at least one month"),
+            },
+            build=lambda values, path: AuditConfig(**values),
+        ),
+        "notices": _Table(
+            {
+                "system_number": _text(r"[0-9]{1,21}", "1..21 digits"),
+                "inband": _BOOL,
+                "fault_delay": _number(0, _DAY),
+                "webhook_retries": _integer(0, 100),
+                "webhook_timeout": _number(0, 300, above=True),
+            },
+            build=lambda values, path: NoticeConfig(**values),
+        ),
         "accounts": _Array(_ACCOUNT, "a non-empty array of tables", min_items=1),
         "dlr_profiles": _Entries(
             _PROFILE_NAME,
@@ -833,9 +1087,11 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 def load_config(path: Path | None = None) -> Config:
     """The effective configuration: the embedded default, with the file at ``path`` laid over it.
 
-    ``[gateway]``, ``[cmpp]``, ``[smpp]`` and ``[api]`` of the file change only the keys they name; its
-    ``[[accounts]]`` replace all the default accounts; each ``[dlr_profiles.NAME]`` replaces or adds that
-    profile. Raises :class:`ConfigError`, and nothing else, for anything wrong with the file.
+    ``[gateway]``, ``[cmpp]``, ``[smpp]``, ``[api]``, ``[policy]``, ``[audit]`` and ``[notices]`` of the file
+    change only the keys they name (``[policy.modes]`` only the rules it names); its ``[[accounts]]`` replace
+    all the default accounts; each ``[dlr_profiles.NAME]`` replaces or adds that profile. A relative
+    ``policy.content_file`` is relative to the working directory, as ``gateway.data_dir`` is. Raises
+    :class:`ConfigError`, and nothing else, for anything wrong with the file.
     """
     name, text = _DEFAULT_NAME, DEFAULT_CONFIG_TOML
     document = _parse(text, name)
@@ -911,15 +1167,18 @@ def _toml_value(value: object) -> str:
         return repr(value)  # finite by validation; repr() is TOML for both (1.0, 1e+16)
     if isinstance(value, str):
         return _quote(value)
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, Mapping):  # a dict or a read-only MappingProxyType; keys are quoted unless bare
+        pairs = ", ".join(f"{_render((key,))} = {_toml_value(item)}" for key, item in value.items())
+        return "{ " + pairs + " }" if pairs else "{}"
     assert isinstance(value, list | tuple), value  # dump_config builds nothing else
     if value and isinstance(value[0], dict):  # an array of inline tables: one per line, as the default writes them
         return "[\n" + "".join(f"    {_toml_value(item)},\n" for item in value) + "]"
     return "[" + ", ".join(_toml_value(item) for item in value) + "]"
 
 
-_Dataclass = Listener | CmppSettings | SmppSettings | Account | DlrProfile | Outcome
+_Dataclass = (
+    Listener | CmppSettings | SmppSettings | Account | DlrProfile | Outcome | PolicyConfig | AuditConfig | NoticeConfig
+)
 
 
 def _fields(obj: _Dataclass, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -939,8 +1198,11 @@ def dump_config(config: Config, *, show_secrets: bool = False) -> str:
     cmpp = _listener_fields(config.cmpp) | {"versions": [_VERSION_NAMES[v] for v in config.cmpp.versions]}
     smpp = _listener_fields(config.smpp) | {"inactivity_timeout": config.smpp.inactivity_timeout or 0}
     gateway = {"timezone": config.timezone, "data_dir": str(config.data_dir), "mask_numbers": config.mask_numbers}
-    sections: list[tuple[str, dict[str, Any]]] = [
+    policy = _fields(config.policy, skip=("modes",)) | {"content_file": str(config.policy.content_file or "")}
+    sections: list[tuple[str, Mapping[str, Any]]] = [
         ("[gateway]", gateway), ("[cmpp]", cmpp), ("[smpp]", smpp), ("[api]", _fields(config.api)),
+        ("[policy]", policy), ("[policy.modes]", config.policy.modes),
+        ("[audit]", _fields(config.audit)), ("[notices]", _fields(config.notices)),
     ]
     for account in config.accounts:
         values = _fields(account, skip=("rate",) if account.rate is None else ())  # no rate key: unlimited
@@ -951,6 +1213,6 @@ def dump_config(config: Config, *, show_secrets: bool = False) -> str:
         values["outcomes"] = [_fields(outcome) for outcome in profile.outcomes]
         sections.append((f"[dlr_profiles.{name}]", values))  # names are bare keys: _PROFILE_NAME
     lines = ["# smsclab: the effective configuration" + ("" if show_secrets else " (secrets hidden)")]
-    for header, values in sections:
-        lines += ["", header, *(f"{key} = {_toml_value(value)}" for key, value in values.items())]
+    for header, table in sections:
+        lines += ["", header, *(f"{key} = {_toml_value(value)}" for key, value in table.items())]
     return "\n".join(lines) + "\n"

@@ -128,9 +128,14 @@ class Front(ABC, Generic[PduT]):
         self.counters["mo"] += 1
         return True
 
+    @property
     @abstractmethod
+    def receiving(self) -> bool:
+        """Whether the session is bound to receive receipts and MO at all."""
+
     def can_receive(self) -> bool:
-        """Whether the session may be sent a receipt or MO now."""
+        """Whether the session may be sent a receipt or MO now: bound to receive, with room in its window."""
+        return self.receiving and self.session.can_send_request
 
     @abstractmethod
     def shut_down(self) -> None:

@@ -25,8 +25,8 @@ import ipaddress
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from protocols import cmpp, text
@@ -36,7 +36,7 @@ from simulator.config import Account, Config, DlrProfile
 from simulator.flow import TokenBucket
 from simulator.observe import EventLog, Metrics, mask_number
 from simulator.policy import SUSPENDED as SUSPENDED_RULE
-from simulator.policy import Check, Mode, Policy, PolicySettings, Violation, load_content_lists, national
+from simulator.policy import Check, Mode, Policy, Violation, national, settings_from_config
 from simulator.store import MessageRow, MoRow, Store
 
 __all__ = [
@@ -140,6 +140,10 @@ class Link(Protocol):
     @property
     def label(self) -> str: ...
 
+    @property
+    def receiving(self) -> bool:
+        """Whether the session is bound to receive at all (its window may be full right now)."""
+
     def can_receive(self) -> bool:
         """Whether the session may be sent a receipt or MO now (bound to receive, window not full)."""
 
@@ -188,7 +192,7 @@ class Gateway:
     def __init__(self, config: Config, store: Store, clock: Clock, *, seed: int = 0,
                  events: EventLog | None = None, metrics: Metrics | None = None, policy: Policy | None = None) -> None:
         self.config = config
-        self.policy = policy or Policy(PolicySettings(content=load_content_lists()))
+        self.policy = policy or Policy(settings_from_config(config))
         self.store = store
         self.clock = clock
         self.events = events or EventLog()
@@ -217,7 +221,8 @@ class Gateway:
         self._tasks = [asyncio.create_task(self._dispatch(self._receipts_once, self.store.next_receipt_due,
                                                           self._receipts_wake), name="receipts"),
                        asyncio.create_task(self._dispatch(self._mo_once, self.store.next_mo_due, self._mo_wake),
-                                           name="mo")]
+                                           name="mo"),
+                       asyncio.create_task(self._retention(), name="retention")]
 
     async def stop(self) -> None:
         """End every partner session politely and stop the dispatchers."""
@@ -537,6 +542,17 @@ class Gateway:
                 for waiter in waiters:
                     waiter.cancel()
 
+    async def _retention(self) -> None:
+        """The daily retention job (agreement clause 3.8): audit events older than the retention period go,
+        once at start-up and then every midnight in the gateway's time zone, on the simulator's clock."""
+        keep = self.config.audit.retention_days * 86_400
+        while True:
+            now = self.clock.now()
+            await self.store.delete_events_before(now - keep)
+            self.events.emit(now, "audit.retention", retention_days=self.config.audit.retention_days)
+            today = datetime.fromtimestamp(now, self.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+            await self.clock.sleep_until((today + timedelta(days=1)).timestamp())
+
     async def _receipts_once(self, now: float) -> list[asyncio.Future[None]]:
         writes = []
         rows = await self.store.due_receipts(now)
@@ -547,6 +563,8 @@ class Gateway:
                 continue
             link = self._pick_link(state, row.protocol)
             retry = now + state.profile.retry_interval
+            if link == "busy":
+                continue  # every window is full: an answer wakes the dispatcher again
             if link is None:
                 writes.append(self.store.set_receipt(row.id, row.receipt_state, retry, row.receipt_attempts))
                 continue
@@ -567,6 +585,8 @@ class Gateway:
                 continue
             link = self._pick_link(state, None)
             retry = now + state.profile.retry_interval
+            if link == "busy":
+                continue  # every window is full: an answer wakes the dispatcher again
             if link is None:
                 writes.append(self.store.set_mo(mo.id, mo.state, retry, mo.attempts))
                 continue
@@ -579,15 +599,17 @@ class Gateway:
                                             attempts))
         return writes
 
-    def _pick_link(self, state: _AccountState, protocol: str | None) -> Link | None:
-        """Round robin over the account's sessions that can receive (of one protocol, if given)."""
-        candidates = [link for link in state.links
-                      if (protocol is None or link.protocol == protocol) and link.can_receive()]
+    def _pick_link(self, state: _AccountState, protocol: str | None) -> Link | Literal["busy"] | None:
+        """Round robin over the account's sessions that can receive (of one protocol, if given).
+
+        Returns a link; ``"busy"`` when such sessions exist but every window is full (try again as soon as an
+        answer opens one); ``None`` when no session could receive at all (try again after a while)."""
+        bound = [link for link in state.links if protocol is None or link.protocol == protocol]
+        candidates = [link for link in bound if link.can_receive()]
         if not candidates:
-            return None
+            return "busy" if any(link.receiving for link in bound) else None
         state.next_link = (state.next_link + 1) % len(candidates)
         return candidates[state.next_link]
-
 
 def _wants_receipt(wanted: Receipt, stat: str) -> bool:
     """SMPP v3.4 §5.2.17: 1 = any final outcome, 2 = failures only (5.0: 3 = successes only)."""

@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 __all__ = ["EventLog", "Metrics", "mask_number"]
 
 #: Event kinds that happen per message or per PDU rather than per session.
-_PER_MESSAGE = ("submit.", "receipt.", "mo.", "keepalive.", "message.")
+_PER_MESSAGE = ("submit.", "receipt.", "mo.", "keepalive.", "message.", "policy.")
 _KEEP_HEAD = 3  # 138****8000: the carrier prefix and the last four digits, as Chinese carriers print them
 _KEEP_TAIL = 4
 

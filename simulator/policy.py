@@ -26,7 +26,7 @@ from types import MappingProxyType
 
 from protocols import cmpp
 from protocols.smpp import CommandStatus
-from simulator.config import Account
+from simulator.config import Account, Config
 
 __all__ = [
     "RULES",
@@ -40,6 +40,7 @@ __all__ = [
     "SubscriberRegistry",
     "Violation",
     "load_content_lists",
+    "settings_from_config",
 ]
 
 
@@ -288,7 +289,7 @@ class Policy:
     def __init__(self, settings: PolicySettings, subscribers: SubscriberRegistry | None = None) -> None:
         self.settings = settings
         self.subscribers = subscribers or SubscriberRegistry()
-        self._bulk: dict[tuple[str, str], deque[tuple[float, int]]] = {}
+        self._bulk: dict[tuple[str, str], _Recipients] = {}
         self._recent_violations: dict[str, deque[float]] = {}
         self._suspended: set[str] = set()
 
@@ -321,12 +322,12 @@ class Policy:
         return text.strip().casefold() in {word.casefold() for word in self.settings.unsubscribe_words}
 
     def bulk_recipients(self, c: Check) -> int:
-        """Recipients the same content reached from this account within the bulk window, this submit included."""
-        window = self._bulk.setdefault((c.account.id, _content_key(c.text)), deque())
-        while window and window[0][0] <= c.now - self.settings.bulk_window:
-            window.popleft()
-        window.append((c.now, len(c.destinations)))
-        return sum(count for _, count in window)
+        """Distinct recipients the same content reached from this account within the bulk window, this submit
+        included (kept incrementally: this runs on every submit)."""
+        recipients = self._bulk.get((c.account.id, _content_key(c.text)))
+        if recipients is None:
+            recipients = self._bulk[(c.account.id, _content_key(c.text))] = _Recipients()
+        return recipients.add(c.destinations, c.now, self.settings.bulk_window)
 
     def _count_towards_suspension(self, account: str, now: float, count: int) -> None:
         threshold = self.settings.suspend_after
@@ -343,6 +344,30 @@ class Policy:
         """Lift a suspension (control API)."""
         self._suspended.discard(account)
         self._recent_violations.pop(account, None)
+
+
+class _Recipients:
+    """Who received one content within a sliding window: arrivals in time order plus a count per number."""
+
+    __slots__ = ("_arrivals", "_counts")
+
+    def __init__(self) -> None:
+        self._arrivals: deque[tuple[float, str]] = deque()
+        self._counts: dict[str, int] = {}
+
+    def add(self, numbers: Iterable[str], now: float, window: float) -> int:
+        arrivals, counts = self._arrivals, self._counts
+        while arrivals and arrivals[0][0] <= now - window:
+            _, old = arrivals.popleft()
+            left = counts[old] - 1
+            if left:
+                counts[old] = left
+            else:
+                del counts[old]
+        for number in numbers:
+            arrivals.append((now, number))
+            counts[number] = counts.get(number, 0) + 1
+        return len(counts)
 
 
 def _content_key(text: str) -> str:
@@ -388,3 +413,23 @@ def load_content_lists(path: Path | None = None) -> ContentLists:
                                                       f"{source}: categories.{name}")
                                      for name, entries in categories.items()}),
         advertising=_patterns(document.get("advertising", []), f"{source}: advertising"))
+
+
+def settings_from_config(config: Config) -> PolicySettings:
+    """The policy settings a configuration asks for (``[policy]`` and the accounts' own keys)."""
+    policy = config.policy
+    return PolicySettings(
+        modes=MappingProxyType({rule: Mode(mode) for rule, mode in policy.modes.items()}),
+        account_modes=MappingProxyType({
+            account.id: MappingProxyType({rule: Mode(mode) for rule, mode in account.policy.items()})
+            for account in config.accounts if account.policy}),
+        number_ranges=policy.number_ranges,
+        max_recipients=policy.max_recipients,
+        bulk_recipients=policy.bulk_recipients,
+        bulk_window=policy.bulk_window,
+        unsubscribe_words=policy.unsubscribe_words,
+        suspend_after=policy.suspend_after,
+        suspend_window=policy.suspend_window,
+        approved_ads=frozenset(account.id for account in config.accounts if account.approved_ads),
+        approved_fees=frozenset(account.id for account in config.accounts if account.approved_fees),
+        content=load_content_lists(policy.content_file))

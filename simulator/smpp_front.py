@@ -47,9 +47,10 @@ class SmppFront(Front[smpp.SmppPdu]):
     protocol = "smpp"
     session: SmppSession
 
-    def can_receive(self) -> bool:
-        """Receipts and MO go to receiver and transceiver binds (SMPP v3.4 Table 2-1, deliver_sm)."""
-        return self.session.state in _RECEIVING and self.session.can_send_request
+    @property
+    def receiving(self) -> bool:
+        """Bound (connected) to receive receipts and MO."""
+        return self.session.state in _RECEIVING
 
     def shut_down(self) -> None:
         """unbind towards the ESME (SMPP v3.4 §4.2)."""

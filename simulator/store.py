@@ -103,6 +103,30 @@ CREATE TABLE IF NOT EXISTS subscribers (
     origin TEXT NOT NULL,                -- api | csv | config
     PRIMARY KEY (account, number)
 );
+
+CREATE TABLE IF NOT EXISTS notices (     -- agreement clauses 2.9, 2.10: what partners were told, and when
+    id TEXT PRIMARY KEY,                 -- the key of the announced event: a notice is never published twice
+    kind TEXT NOT NULL,                  -- maintenance | fault | notice
+    title TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    starts_at REAL,                      -- the interruption's start; NULL: unknown
+    ends_at REAL,                        -- its expected end; NULL: unknown
+    accounts TEXT NOT NULL,              -- JSON array of account ids; ["*"]: every account
+    text TEXT NOT NULL,
+    published_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notices_by_time ON notices(published_at);
+
+CREATE TABLE IF NOT EXISTS notice_deliveries (
+    notice_id TEXT NOT NULL,
+    account TEXT NOT NULL,
+    channel TEXT NOT NULL,               -- feed | webhook | inband
+    status TEXT NOT NULL,                -- delivered | failed | retrying
+    attempts INTEGER NOT NULL,
+    error TEXT,                          -- the last attempt's failure; never a URL
+    at REAL NOT NULL,                    -- the last attempt's outcome
+    PRIMARY KEY (notice_id, account, channel)
+);
 """
 
 
@@ -258,6 +282,10 @@ class Store:
         return self._enqueue(lambda db: db.executemany(
             "DELETE FROM subscribers WHERE account = ? AND number = ?", [(account, number) for number in numbers]))
 
+    def delete_events_before(self, cutoff: float) -> asyncio.Future[None]:
+        """Drop audit events older than ``cutoff`` (the retention job; agreement clause 3.8)."""
+        return self._enqueue(lambda db: db.execute("DELETE FROM events WHERE at < ?", (cutoff,)))
+
     def record_event(self, at: float, kind: str, account: str | None, detail: dict[str, object]) -> None:
         """Queue an audit event; it is committed with the next group, nobody waits for it."""
         text = json.dumps(detail, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -381,6 +409,62 @@ class Store:
     def flush(self) -> asyncio.Future[None]:
         """Resolves once everything queued so far is committed."""
         return self._enqueue(lambda db: None)
+
+    # -- notices (agreement clauses 2.9, 2.10; simulator/notices.py) --------------------------------------
+
+    async def add_notice(self, notice_id: str, *, kind: str, title: str, reason: str, start: float | None,
+                         end: float | None, accounts: Sequence[str], text: str, published_at: float) -> bool:
+        """Persist a notice unless one with its id exists; ``True`` when this call stored it (atomically, so
+        two publishers of the same event cannot both win)."""
+        inserted: list[bool] = []
+        values = (notice_id, kind, title, reason, start, end, json.dumps(list(accounts), ensure_ascii=False), text,
+                  published_at)
+        await self._enqueue(lambda db: inserted.append(db.execute(
+            "INSERT OR IGNORE INTO notices (id, kind, title, reason, starts_at, ends_at, accounts, text, "
+            "published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values).rowcount == 1))
+        return inserted == [True]
+
+    def record_notice_delivery(self, notice_id: str, account: str, channel: str, status: str, attempts: int,
+                               error: str | None, at: float) -> asyncio.Future[None]:
+        """Record where one channel's delivery of a notice to one account stands after an attempt."""
+        return self._enqueue(lambda db: db.execute(
+            "INSERT INTO notice_deliveries (notice_id, account, channel, status, attempts, error, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notice_id, account, channel) DO UPDATE SET "
+            "status = excluded.status, attempts = excluded.attempts, error = excluded.error, at = excluded.at",
+            (notice_id, account, channel, status, attempts, error, at)))
+
+    async def notices(self, *, notice_id: str | None = None, account: str | None = None, since: float | None = None,
+                      limit: int = 1000) -> list[dict[str, object]]:
+        """Published notices, newest first; ``account`` matches those addressed to it or to every account."""
+        clauses: list[str] = ["1 = 1"]
+        params: list[object] = []
+        if notice_id is not None:
+            clauses.append("id = ?")
+            params.append(notice_id)
+        if account is not None:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(notices.accounts) WHERE value IN (?, '*'))")
+            params.append(account)
+        if since is not None:
+            clauses.append("published_at >= ?")
+            params.append(since)
+        rows = await self._read("SELECT id, kind, title, reason, starts_at, ends_at, accounts, text, published_at "
+                                f"FROM notices WHERE {' AND '.join(clauses)} "
+                                "ORDER BY published_at DESC, rowid DESC LIMIT ?", (*params, limit))
+        return [{"id": nid, "kind": kind, "title": title, "reason": reason, "start": start, "end": end,
+                 "accounts": json.loads(accounts), "text": text, "published_at": published_at}
+                for nid, kind, title, reason, start, end, accounts, text, published_at in rows]
+
+    async def notice_deliveries(self, notice_ids: Sequence[str]) -> dict[str, list[dict[str, object]]]:
+        """The delivery rows of each of ``notice_ids`` (by account, then feed, webhook, inband)."""
+        rows = await self._read(
+            "SELECT notice_id, account, channel, status, attempts, error, at FROM notice_deliveries "
+            "WHERE notice_id IN (SELECT value FROM json_each(?)) ORDER BY notice_id, account, "
+            "CASE channel WHEN 'feed' THEN 0 WHEN 'webhook' THEN 1 ELSE 2 END", (json.dumps(list(notice_ids)),))
+        found: dict[str, list[dict[str, object]]] = {}
+        for nid, account, channel, status, attempts, error, at in rows:
+            found.setdefault(nid, []).append({"account": account, "channel": channel, "status": status,
+                                              "attempts": attempts, "error": error, "at": at})
+        return found
 
     # -- machinery ----------------------------------------------------------------------------------
 

@@ -465,7 +465,8 @@ async def test_events_route_filters(api: Api) -> None:
                          "detail": {"source": MASKED_HANDSET}}
     assert [e["at"] for e in (await api.get("/events", kind="session.bound"))[1]] == [START + 1, START + 3]
     assert [e["at"] for e in (await api.get("/events", since=str(START + 2)))[1]] == [START + 2, START + 3]
-    assert [e["kind"] for e in (await api.get("/events", limit="1"))[1]] == ["simulator.started"]
+    everything = (await api.get("/events"))[1]
+    assert (await api.get("/events", limit="1"))[1] == everything[:1]
     assert (await api.get("/events", limit="1001")) == (400, {
         "error": "limit must be a whole number from 1 to 1000, not '1001'"})
     assert (await api.get("/events", since="soon"))[0] == 400
@@ -530,3 +531,65 @@ async def test_no_answer_ever_contains_a_secret(api: Api, partner: SmppPartner) 
         assert OTHER_SECRET not in body
         assert '"secret"' not in body  # no field of that name either
         assert "Traceback" not in body
+
+
+# -- /compliance -------------------------------------------------------------------------------------------
+
+
+async def test_compliance_of_a_well_behaved_partner_passes(api: Api, partner: SmppPartner) -> None:
+    await partner.submit()
+    await partner.submit(destination="13900139000")
+    status, body = await api.get("/compliance", account=ACCOUNT)
+    assert status == 200
+    assert body["failed"] == 0
+    assert [verdict["check"] for verdict in body["verdicts"]] == [
+        "rate", "window", "throttle_backoff", "reconnect", "keepalive", "receipt_ack", "duplicate_sequence",
+        "policy", "emergency_cut"]
+    # The quick-start account has no subscribers registered: that rule only monitors, so policy may warn.
+    assert {v["check"]: v["status"] for v in body["verdicts"] if v["check"] != "policy"} == dict.fromkeys(
+        ["rate", "window", "throttle_backoff", "reconnect", "keepalive", "receipt_ack", "duplicate_sequence",
+         "emergency_cut"], "pass")
+    assert next(v["status"] for v in body["verdicts"] if v["check"] == "policy") in ("pass", "warn")
+    assert {verdict["account"] for verdict in body["verdicts"]} == {ACCOUNT}
+    assert body["events"] >= 3  # the bind and both submits at least
+    assert body["truncated"] is False
+
+
+async def test_compliance_judges_recorded_events(api: Api) -> None:
+    store = api.simulator.store
+    assert store is not None
+    for index in range(5):  # five window overruns on one session of the first account
+        store.record_event(START + 1 + index, "protocol.violation", ACCOUNT,
+                           {"session": "smpp-7", "kind": "window", "sequence": 10 + index, "answered": True})
+    for index in range(70):  # 70 submits within a second: 900002 is contracted for 50/s
+        store.record_event(START + 10 + index / 100, "submit.accepted", "900002",
+                           {"session": "cmpp-3", "sequence": index + 1, "recipients": 1, "digest": f"d{index}"})
+    store.record_event(START + 20, "policy.violation", "900002",
+                       {"session": "cmpp-3", "rule": "content", "mode": "monitor"})
+
+    status, body = await api.get("/compliance")
+    assert status == 200
+    failed = [(v["account"], v["check"], v["session"]) for v in body["verdicts"] if v["status"] == "fail"]
+    assert failed == [(ACCOUNT, "window", "smpp-7"), ("900002", "rate", None)]
+    assert body["failed"] == 2
+    warned = [(v["account"], v["check"]) for v in body["verdicts"] if v["status"] == "warn"]
+    assert warned == [("900002", "policy")]
+    rate = next(v for v in body["verdicts"] if v["account"] == "900002" and v["check"] == "rate")
+    assert rate["value"] == 70
+    assert rate["evidence"][0] == f"peak 70 messages from {START + 10:.3f} to {START + 10.69:.3f}"
+
+    _, only_first = await api.get("/compliance", account=ACCOUNT)
+    assert {v["account"] for v in only_first["verdicts"]} == {ACCOUNT}
+    assert only_first["failed"] == 1
+    _, later = await api.get("/compliance", since=str(START + 9))  # the overruns are before: not judged
+    assert [(v["account"], v["check"]) for v in later["verdicts"] if v["status"] == "fail"] == [("900002", "rate")]
+    _, nobody = await api.get("/compliance", account="nobody")  # like /messages: no such account, nothing found
+    assert nobody["verdicts"] == []
+    assert nobody["failed"] == 0
+
+
+async def test_compliance_bad_parameters(api: Api) -> None:
+    assert await api.get("/compliance", since="yesterday") == (400, {
+        "error": "since must be a number of seconds since the epoch, not 'yesterday'"})
+    assert await api.get("/compliance", acount=ACCOUNT) == (400, {
+        "error": "unknown parameter 'acount'; expected: account, since"})
