@@ -19,8 +19,20 @@ from pathlib import Path
 from protocols.dialects import DIALECTS, Dialect
 from protocols.errors import ProtocolError, RemoteProtocolError
 from protocols.pdujson import from_json, to_json
-from simulator.clock import ScaledClock
+from simulator.billing import FORMATS, BillingError, PortStatistics, Statement, monthly_statistics, render, statement
+from simulator.clock import RealClock, ScaledClock
 from simulator.config import Config, ConfigError, dump_config, load_config, parse_account_option, with_overrides
+from simulator.scenario import (
+    find_scenario,
+    format_ready_list,
+    format_timeline,
+    load_scenario,
+    parse_duration,
+    parse_instant,
+    ready_scenarios,
+    scenarios_dir,
+    timeline,
+)
 from simulator.server import Endpoints, Simulator
 
 __all__ = ["main"]
@@ -180,6 +192,23 @@ def _cmd_mo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report_billing(args: argparse.Namespace) -> int:
+    """The month's billing statement per port (agreement 4.2, 4.3, 3.3) or, with --statistics, its traffic
+    statistics per port and service code (2.4); both recomputed from the store (4.4)."""
+    config = load_config(args.config)
+    db_path = (config.data_dir if args.data_dir is None else args.data_dir) / "smsclab.sqlite"
+    try:
+        if args.statistics:
+            statistics = monthly_statistics(db_path, args.month, config.timezone, accounts=config.accounts)
+            text = render(statistics, args.format, kind=PortStatistics)
+        else:
+            text = render(statement(db_path, args.month, config), args.format, kind=Statement)
+    except BillingError as error:
+        raise CliError(str(error)) from None
+    print(text, end="")
+    return 0
+
+
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="TOML file merged over the embedded default")
     parser.add_argument("--account", action="append", default=[], metavar="ID:SECRET:SERVICE_CODE[:RATE]",
@@ -188,6 +217,54 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smpp-port", type=int, help="SMPP port (0 picks a free one)")
     parser.add_argument("--api-port", type=int, help="control API port (0 picks a free one)")
     parser.add_argument("--data-dir", type=Path, help="where the store lives")
+
+
+def _cmd_scenario_check(args: argparse.Namespace) -> int:
+    scenario = load_scenario(find_scenario(args.file))  # a ScenarioError is a ConfigError: main() prints it
+    start = RealClock().now() if args.start is None else args.start
+    print(format_timeline(scenario, timeline(scenario, start, horizon=args.horizon), start))
+    return 0
+
+
+def _cmd_scenario_list(args: argparse.Namespace) -> int:
+    paths = ready_scenarios()
+    if not paths:
+        raise CliError(f"no scenario files in {scenarios_dir()} (SMSCLAB_SCENARIOS names another directory)")
+    table, valid = format_ready_list(paths)
+    print(table)
+    return 0 if valid else 1
+
+
+def _option(parse: Callable[[str], float]) -> Callable[[str], float]:
+    """An argparse ``type=`` from a parser that raises ValueError: argparse then prints its message, exit 2."""
+
+    def convert(text: str) -> float:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return convert
+
+
+def _add_scenario_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    scenario = commands.add_parser("scenario", help="check and list scenario files").add_subparsers(
+        dest="scenario_command", required=True, metavar="ACTION")
+    check = scenario.add_parser(
+        "check", help="validate a scenario file and print its timeline",
+        description="Validate a scenario file and print its timeline: when each notice, begin, end and instant "
+                    "event happens (in the scenario's time zone and as an offset from the start), to whom, and what.")
+    check.set_defaults(handler=_cmd_scenario_check)
+    check.add_argument("file", help="a scenario file, or the name of a ready one (smsclab scenario list)")
+    check.add_argument("--start", type=_option(parse_instant), metavar="RFC3339",
+                       help="when the scenario starts, e.g. 2026-11-30T00:00:00+08:00 (default: now)")
+    check.add_argument("--horizon", type=_option(parse_duration), metavar="DURATION",
+                       help='leave out occurrences beginning later than this after the start, e.g. "7d 00:00:00" '
+                            "(default: everything; recurring events without count or until: 7 days)")
+    ready = scenario.add_parser("list", help="list the ready scenarios",
+                                description="List the ready scenarios: scenarios/ of the checkout, or the "
+                                            "directory named by SMSCLAB_SCENARIOS.")
+    ready.set_defaults(handler=_cmd_scenario_list)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -221,6 +298,23 @@ def _build_parser() -> argparse.ArgumentParser:
     mo.add_argument("--to", required=True, help="the number dialled: a service code plus any extension")
     mo.add_argument("--text", required=True)
     mo.add_argument("--api", default="http://127.0.0.1:8080", help="the simulator's control API")
+    _add_scenario_commands(commands)
+    # `report` is a group: each report is one subcommand of it, reading the store of a stopped or running simulator.
+    reports = commands.add_parser("report", help="reports computed from the store",
+                                  description="reports computed from the store").add_subparsers(
+        dest="report_command", required=True, metavar="REPORT")
+    billing = reports.add_parser(
+        "billing", help="a month's billing statement per port (or its traffic statistics)",
+        description="A month's billing statement per port: rent, free quota, billable messages, message fees, "
+                    "advertising penalties and total (agreement clauses 4.2, 4.3, 3.3), recomputed from the store "
+                    "(clause 4.4). --statistics prints the month's traffic per port and service code (clause 2.4).")
+    billing.set_defaults(handler=_cmd_report_billing)
+    billing.add_argument("--month", required=True, metavar="YYYY-MM", help="the month, in the configured time zone")
+    billing.add_argument("--config", type=Path, help="TOML file merged over the embedded default (tariffs, time zone)")
+    billing.add_argument("--data-dir", type=Path, help="where the store lives (default: the configured data_dir)")
+    billing.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    billing.add_argument("--statistics", action="store_true",
+                         help="print the traffic statistics per port and service code instead of the statement")
     return parser
 
 

@@ -209,7 +209,8 @@ class Front(ABC, Generic[PduT]):
                 self.counters["throttled"] += 1
             self.gateway.events.emit(now, "submit.refused", session=self.label, account=self.account,
                                      sequence=self._sequence_of(request), reason=verdict.reason,
-                                     recipients=len(submission.destinations), digest=_digest(submission))
+                                     source=submission.source, recipients=len(submission.destinations),
+                                     digest=_digest(submission))
             self.send(self._refused_response(request, verdict), now)
         else:
             accepted.append((request, verdict))

@@ -339,8 +339,9 @@ class Gateway:
     def _record_violation(self, account: str, submission: Submission, violation: Violation, now: float) -> None:
         evidence = {key: ([self.mask(n) for n in value] if key == "destinations" and isinstance(value, list)
                           else value) for key, value in violation.evidence.items()}
-        self.store.record_violation(now, account, submission.session, violation.rule, violation.mode.value,
-                                    len(submission.destinations), evidence)
+        self.store.record_violation(now, account=account, session=submission.session, rule=violation.rule,
+                                    mode=violation.mode.value, recipients=len(submission.destinations),
+                                    evidence=evidence)
         self.events.emit(now, "policy.violation", account=account, session=submission.session, rule=violation.rule,
                          clause=violation.clause, mode=violation.mode.value, evidence=evidence)
 

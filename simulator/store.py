@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS mo (
     attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS mo_due ON mo(due) WHERE state IN ('pending', 'sent');
+CREATE INDEX IF NOT EXISTS mo_by_account_time ON mo(account, created_at);
 
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
@@ -264,7 +265,7 @@ class Store:
             "UPDATE messages SET content = ?, text = ?, message_text = ? WHERE id = ?",
             (content, text, text, message_rowid)))
 
-    def record_violation(self, at: float, account: str, session: str, rule: str, mode: str, recipients: int,
+    def record_violation(self, at: float, *, account: str, session: str, rule: str, mode: str, recipients: int,
                          evidence: Mapping[str, object]) -> asyncio.Future[None]:
         """Record a policy violation with its evidence."""
         text = json.dumps(evidence, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -424,7 +425,7 @@ class Store:
             "published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values).rowcount == 1))
         return inserted == [True]
 
-    def record_notice_delivery(self, notice_id: str, account: str, channel: str, status: str, attempts: int,
+    def record_notice_delivery(self, notice_id: str, account: str, channel: str, *, status: str, attempts: int,
                                error: str | None, at: float) -> asyncio.Future[None]:
         """Record where one channel's delivery of a notice to one account stands after an attempt."""
         return self._enqueue(lambda db: db.execute(
