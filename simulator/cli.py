@@ -23,6 +23,7 @@ from simulator.billing import FORMATS, BillingError, PortStatistics, Statement, 
 from simulator.clock import RealClock, ScaledClock
 from simulator.config import Config, ConfigError, dump_config, load_config, parse_account_option, with_overrides
 from simulator.scenario import (
+    Scenario,
     find_scenario,
     format_ready_list,
     format_timeline,
@@ -145,8 +146,8 @@ def _startup_table(config: Config, endpoints: Endpoints) -> str:
     return "\n".join(lines)
 
 
-async def _serve(config: Config, speed: float, seed: int) -> None:
-    simulator = Simulator(config, ScaledClock(speed), seed=seed)
+async def _serve(config: Config, speed: float, seed: int, scenario: Scenario | None) -> None:
+    simulator = Simulator(config, ScaledClock(speed), seed=seed, scenario=scenario)
     try:
         endpoints = await simulator.start()
     except OSError as error:
@@ -167,7 +168,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     config = _effective_config(args)
     if args.speed <= 0:
         raise CliError("--speed must be positive")
-    asyncio.run(_serve(config, args.speed, args.seed))
+    scenario = load_scenario(args.scenario) if args.scenario is not None else None
+    asyncio.run(_serve(config, args.speed, args.seed, scenario))
     return 0
 
 
@@ -287,6 +289,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_config_options(serve)
     serve.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
     serve.add_argument("--seed", type=int, default=0, help="seed of every random choice (receipt outcomes)")
+    serve.add_argument("--scenario", type=Path, help="replay this scenario file (see `smsclab scenario list`)")
     config = commands.add_parser("config", help="inspect the configuration").add_subparsers(
         dest="config_command", required=True, metavar="ACTION")
     show = config.add_parser("show", help="print the effective configuration as TOML")

@@ -14,7 +14,8 @@ from types import MappingProxyType
 
 from protocols import cmpp, text
 from protocols.cmpp.session import CmppSession, CmppState
-from simulator.gateway import Accepted, Receipt, Refusal, Submission
+from simulator.gateway import Accepted, Receipt, Submission
+from simulator.refusals import Refusal
 from simulator.store import MessageRow, MoRow
 
 from .front import Front
@@ -69,6 +70,8 @@ class CmppFront(Front[cmpp.CmppPdu]):
             (lambda: account is not None and gateway.connections(account.id) < account.max_connections,
              cmpp.ConnectStatus.OTHER),
             (lambda: account is not None and not gateway.policy.is_suspended(account.id), cmpp.ConnectStatus.OTHER),
+            # A refuse- or terminate-mode maintenance refuses binds for its whole period (clause 2.9).
+            (lambda: account is not None and not gateway.conditions.refuses_binds(account.id), cmpp.ConnectStatus.OTHER),
         )
         status = next((code for passes, code in checks if not passes()), cmpp.ConnectStatus.OK)
         if status == cmpp.ConnectStatus.OK and account is not None:

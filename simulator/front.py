@@ -22,7 +22,8 @@ from typing import Any, Generic, TypeVar
 from protocols.errors import LocalProtocolError
 from protocols.session import Disconnect, KeepAliveAnswered, PeerViolation, ResponseTimeout, Session
 from simulator.config import Account
-from simulator.gateway import STORE_FAILED, Accepted, Gateway, Refusal, Submission
+from simulator.gateway import Accepted, Gateway, Submission
+from simulator.refusals import STORE_FAILED, Refusal
 from simulator.store import MessageRow, MoRow
 
 __all__ = ["Front"]
@@ -51,13 +52,17 @@ class Front(ABC, Generic[PduT]):
     protocol: str
 
     def __init__(self, gateway: Gateway, session: Session[PduT], *, peer: str,
-                 write: Callable[[bytes], None], close: Callable[[], None]) -> None:
+                 write: Callable[[bytes], None], close: Callable[[], None],
+                 pause_reading: Callable[[bool], None] | None = None) -> None:
         self.gateway = gateway
         self.session = session
         self.peer = peer
         self.label = f"{self.protocol}-{next(_labels)}"
-        self._write = write
+        self._transport_write = write
         self._close = close
+        self._pause_reading = pause_reading
+        #: Half-open (a fault): nothing is read or written, the connection stays up.
+        self.frozen = False
         self._account: str | None = None
         self._attached = False
         self._connected_at = gateway.clock.now()
@@ -81,8 +86,15 @@ class Front(ABC, Generic[PduT]):
 
     def receive(self, data: bytes) -> None:
         """Bytes arrived from the partner."""
+        if self.frozen:
+            return
         now = self.gateway.clock.now()
-        self._handle_events(self.session.receive_data(data, now), now)
+        events = self.session.receive_data(data, now)
+        if not self.gateway.conditions.quiet and self.gateway.conditions.is_silent(self.account):
+            # Silent maintenance / black hole: read everything, answer nothing, not even keep-alives.
+            self.session.data_to_send()
+            return
+        self._handle_events(events, now)
 
     def timer(self) -> None:
         """A session deadline passed."""
@@ -98,6 +110,24 @@ class Front(ABC, Generic[PduT]):
             task.cancel()
 
     # -- Link (receipts and MO towards the partner) --------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        if not self.frozen:
+            self._transport_write(data)
+
+    def set_window(self, window: int) -> None:
+        """Requests the partner may have unanswered from now on (the contract's, or a scenario's)."""
+        self.session.timing = dataclasses.replace(self.session.timing, peer_window=window)
+
+    def abort(self) -> None:
+        """Drop the connection at once, without a goodbye."""
+        self._close()
+
+    def hold(self, frozen: bool) -> None:
+        """Freeze (or thaw) the connection half-open: nothing read or written, the socket stays open."""
+        self.frozen = frozen
+        if self._pause_reading is not None:
+            self._pause_reading(frozen)
 
     def describe(self) -> dict[str, object]:
         """What the control API shows about this session."""
@@ -211,7 +241,7 @@ class Front(ABC, Generic[PduT]):
                                      sequence=self._sequence_of(request), reason=verdict.reason,
                                      source=submission.source, recipients=len(submission.destinations),
                                      digest=_digest(submission))
-            self.send(self._refused_response(request, verdict), now)
+            self._respond(self._refused_response(request, verdict), now)
         else:
             accepted.append((request, verdict))
 
@@ -223,17 +253,32 @@ class Front(ABC, Generic[PduT]):
             answer_now = self.gateway.clock.now()
             for request, item in accepted:
                 if failed:
-                    self.send(self._refused_response(request, STORE_FAILED), answer_now)
+                    self._respond(self._refused_response(request, STORE_FAILED), answer_now)
                     continue
                 first = item.rows[0]
                 self.gateway.events.emit(now, "submit.accepted", session=self.label, account=self.account,
                                          sequence=self._sequence_of(request), message_id=item.message_id,
                                          recipients=len(item.rows), segment=first.segment_number,
                                          segments=first.segment_total, digest=_digest_rows(item.rows))
-                self.send(self._accepted_response(request, item), answer_now)
+                self._respond(self._accepted_response(request, item), answer_now)
             self._flush()
 
         future.add_done_callback(answer)
+
+    def _respond(self, response: PduT, now: float) -> None:
+        """Answer a submit, late if a latency fault is active (agreement clause 2.10: faults replayed)."""
+        conditions = self.gateway.conditions
+        delay = 0.0 if conditions.quiet else conditions.response_delay(self.account)
+        if delay <= 0:
+            self.send(response, now)
+            return
+        clock = self.gateway.clock
+
+        async def later() -> None:
+            await clock.sleep(delay)
+            self.send(response, clock.now())
+
+        self._spawn(later())
 
     def send(self, pdu: PduT, now: float) -> None:
         """Send a response (or request) of ours, unless the session ended meanwhile."""
@@ -272,8 +317,8 @@ class Front(ABC, Generic[PduT]):
     def _attach(self, account: Account) -> None:
         self._account = account.id
         self._attached = True
-        # The account's contracted window replaces the protocol default (agreement clause 2.2).
-        self.session.timing = dataclasses.replace(self.session.timing, peer_window=account.window)
+        # The account's window (contracted, or a scenario's) replaces the protocol default (clause 2.2).
+        self.set_window(self.gateway.limits(account.id)[1])
         self.gateway.attach(self)
 
     def _detach(self) -> None:

@@ -30,27 +30,21 @@ from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from protocols import cmpp, text
-from protocols.smpp import CommandStatus
 from simulator.clock import Clock
+from simulator.conditions import Conditions
 from simulator.config import Account, Config, DlrProfile
 from simulator.flow import TokenBucket
 from simulator.observe import EventLog, Metrics, mask_number
-from simulator.policy import SUSPENDED as SUSPENDED_RULE
+from simulator.refusals import NO_DESTINATION, SUSPENDED, THROTTLED, Refusal
 from simulator.policy import Check, Mode, Policy, Violation, national, settings_from_config
 from simulator.store import MessageRow, MoRow, Store
 
 __all__ = [
-    "CMPP_STORE_UNAVAILABLE",
-    "NO_DESTINATION",
-    "STORE_FAILED",
-    "SUSPENDED",
-    "THROTTLED",
     "Accepted",
     "Gateway",
     "Link",
     "MoRoutingError",
     "Receipt",
-    "Refusal",
     "Submission",
 ]
 
@@ -64,28 +58,6 @@ class Receipt(enum.Enum):
     SUCCESS = 3  # SMPP 5.0 gives the reserved 3.4 value this meaning
 
 
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Why the gateway refused a submit, and the code each protocol answers it with."""
-
-    #: Stable text (audit log, compliance, load-test failure names).
-    reason: str
-    cmpp_result: int
-    smpp_status: int
-
-
-#: Vendor result (CMPP 3.0 §8.7.2: codes 100-199 are the ISMG vendor's, each documented): the store could not
-#: persist the message, so it was not accepted and the SP may resend it.
-CMPP_STORE_UNAVAILABLE = 100
-
-#: Flow control (agreement clause 2.2): CMPP Result 8 "流量控制错", SMPP ESME_RTHROTTLED.
-THROTTLED = Refusal("throttled", cmpp.SubmitResult.FLOW_CONTROL, CommandStatus.ESME_RTHROTTLED)
-#: A submit naming no recipient.
-NO_DESTINATION = Refusal("no destination", cmpp.SubmitResult.DEST_TERMINAL_ID, CommandStatus.ESME_RINVDSTADR)
-#: Nothing acknowledged without being on disk: the store failed, the partner may resend.
-STORE_FAILED = Refusal("store failed", CMPP_STORE_UNAVAILABLE, CommandStatus.ESME_RSYSERR)
-#: Repeated violations suspended the account (agreement clause 3.9).
-SUSPENDED = Refusal("policy:suspended", SUSPENDED_RULE.cmpp_result, SUSPENDED_RULE.smpp_status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +128,15 @@ class Link(Protocol):
     def describe(self) -> dict[str, object]:
         """What the control API shows about this session."""
 
+    def set_window(self, window: int) -> None:
+        """Requests the partner may have unanswered from now on (the contract's, or a scenario's)."""
+
+    def abort(self) -> None:
+        """Drop the connection at once, without a goodbye (a fault, a refuse-mode outage)."""
+
+    def hold(self, frozen: bool) -> None:
+        """Freeze the connection half-open: read nothing, answer nothing, keep it open."""
+
     def shut_down(self) -> None:
         """End the session politely (TERMINATE / unbind) because the simulator is stopping."""
 
@@ -199,6 +180,10 @@ class Gateway:
         self.metrics = metrics or Metrics()
         self.zone = ZoneInfo(config.timezone)
         self._random = random.Random(seed)
+        #: Maintenance windows and faults a scenario has switched on (simulator/effects.py sets them).
+        self.conditions = Conditions(random.Random(seed))
+        #: Rate and window overrides a scenario imposed, by account (throttle, capacity, emergency cut).
+        self._capacity: dict[str, list[tuple[str, float | None, int | None]]] = {}
         now = clock.now()
         self._accounts = {
             account.id: _AccountState(account, config.dlr_profiles[account.dlr_profile],
@@ -278,6 +263,44 @@ class Gateway:
         """Every attached partner session."""
         return [link for state in self._accounts.values() for link in state.links]
 
+    def contracted(self, account_id: str) -> tuple[float | None, int]:
+        """The rate (msgs/s, None = unlimited) and window the account's contract gives it."""
+        account = self._accounts[account_id].account
+        return account.rate, account.window
+
+    def limits(self, account_id: str) -> tuple[float | None, int]:
+        """The rate and window in force now: the latest scenario override, else the contract."""
+        rate, window = self.contracted(account_id)
+        for _, override_rate, override_window in self._capacity.get(account_id, ()):
+            rate = override_rate if override_rate is not None else rate
+            window = override_window if override_window is not None else window
+        return rate, window
+
+    def override_capacity(self, account_id: str, key: str, rate: float | None, window: int | None,
+                          now: float) -> None:
+        """Impose a rate and/or window on an account from ``now`` (agreement clause 2.2: flow adjusted to the
+        SMSC's capacity at any time); overrides stack, the latest wins, and ``key`` lifts one again."""
+        self._capacity.setdefault(account_id, []).append((key, rate, window))
+        self._apply_limits(account_id, now)
+
+    def lift_capacity(self, account_id: str, key: str, now: float) -> None:
+        """Remove the override ``key``; what remains (or the contract) applies again."""
+        overrides = self._capacity.get(account_id, [])
+        self._capacity[account_id] = [entry for entry in overrides if entry[0] != key]
+        self._apply_limits(account_id, now)
+
+    def _apply_limits(self, account_id: str, now: float) -> None:
+        state = self._accounts[account_id]
+        rate, window = self.limits(account_id)
+        if rate is None:
+            state.bucket = None
+        elif state.bucket is None:
+            state.bucket = TokenBucket(rate, now)
+        else:
+            state.bucket.set_rate(rate, now)
+        for link in state.links:
+            link.set_window(window)
+
     def wake_dispatchers(self) -> None:
         """A link's window opened: pending receipts and MO may go out now."""
         self._receipts_wake.set()
@@ -288,6 +311,10 @@ class Gateway:
     def submit(self, account_id: str, submission: Submission, now: float) -> Accepted | Refusal:
         """Decide a submit (flow control, ids, outcome). The caller persists the rows before answering."""
         state = self._accounts[account_id]
+        if not self.conditions.quiet:
+            imposed = self.conditions.submit_refusal(account_id)
+            if imposed is not None:
+                return imposed
         if not submission.destinations:
             return NO_DESTINATION
         if self.policy.is_suspended(account_id):
@@ -305,8 +332,9 @@ class Gateway:
         concat = self._concatenation(submission)
         ids = self._message_ids(submission.protocol, state.account, len(submission.destinations), now)
         rows = []
+        profile = state.profile if self.conditions.quiet else self.conditions.receipt_profile(account_id, state.profile)
         for destination, (row_id, message_id) in zip(submission.destinations, ids, strict=True):
-            stat, err, done_at = self._outcome(state.profile, now)
+            stat, err, done_at = self._outcome(profile, now)
             wants = _wants_receipt(submission.receipt, stat)
             rows.append(MessageRow(
                 id=row_id, message_id=message_id, account=account_id, protocol=submission.protocol,

@@ -30,7 +30,6 @@ from simulator.config import Account, Config
 
 __all__ = [
     "RULES",
-    "SUSPENDED",
     "Check",
     "ContentLists",
     "Mode",
@@ -135,11 +134,9 @@ _CMPP_TOO_MANY_RECIPIENTS = 101
 _CMPP_NOT_SUBSCRIBED = 102
 _CMPP_PROHIBITED_CONTENT = 103
 _CMPP_ADVERTISING = 104
-_CMPP_SUSPENDED = 105
 _SMPP_NOT_SUBSCRIBED = 0x401
 _SMPP_PROHIBITED_CONTENT = 0x402
 _SMPP_ADVERTISING = 0x403
-_SMPP_SUSPENDED = 0x404
 
 
 def national(number: str) -> str:
@@ -245,9 +242,6 @@ RULES: tuple[Rule, ...] = (
     Rule("bulk", "2.8", Mode.MONITOR, cmpp.SubmitResult.FLOW_CONTROL, CommandStatus.ESME_RTHROTTLED, _bulk),
 )
 RULES_BY_NAME: Mapping[str, Rule] = MappingProxyType({rule.name: rule for rule in RULES})
-
-#: The refusal of any submit from a suspended account (clause 3.9).
-SUSPENDED = Rule("suspended", "3.9", Mode.ENFORCE, _CMPP_SUSPENDED, _SMPP_SUSPENDED, lambda _p, _c: None)
 
 
 class SubscriberRegistry:

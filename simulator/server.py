@@ -20,9 +20,12 @@ from simulator.api import start_api
 from simulator.clock import Clock
 from simulator.cmpp_front import CmppFront
 from simulator.config import Config
+from simulator.effects import ScenarioEffects
 from simulator.front import Front
 from simulator.gateway import Gateway
+from simulator.notices import NoticeBoard
 from simulator.observe import EventLog, Metrics
+from simulator.scenario import Scenario, ScenarioRunner
 from simulator.smpp_front import SmppFront
 from simulator.store import Store
 
@@ -37,7 +40,8 @@ _WRITE_HIGH_WATER = 256 * 1024
 class _Connection(asyncio.Protocol):
     """One TCP connection: feeds its front and wakes it at the session's deadlines."""
 
-    def __init__(self, make_front: Callable[[str, Callable[[bytes], None], Callable[[], None]], Front[Any]],
+    def __init__(self, make_front: Callable[[str, Callable[[bytes], None], Callable[[], None],
+                                             Callable[[bool], None]], Front[Any]],
                  clock: Clock, connections: set[_Connection]) -> None:
         self._make_front = make_front
         self._clock = clock
@@ -53,7 +57,7 @@ class _Connection(asyncio.Protocol):
         self._transport = transport
         transport.set_write_buffer_limits(high=_WRITE_HIGH_WATER)
         peer = transport.get_extra_info("peername")
-        self.front = self._make_front(peer[0] if peer else "", self._write, self._close)
+        self.front = self._make_front(peer[0] if peer else "", self._write, self._close, self._pause)
         self._connections.add(self)
         self._timer = asyncio.ensure_future(self._run_timer())
 
@@ -85,6 +89,14 @@ class _Connection(asyncio.Protocol):
         if self._transport is not None and not self._transport.is_closing():
             self._transport.write(data)
             self._maybe_rearm()
+
+    def _pause(self, paused: bool) -> None:
+        if self._transport is None or self._transport.is_closing():
+            return
+        if paused:
+            self._transport.pause_reading()
+        else:
+            self._transport.resume_reading()
 
     def _close(self) -> None:
         if self._transport is not None and not self._transport.is_closing():
@@ -129,7 +141,8 @@ class Simulator:
     """The whole simulated gateway: store, gateway, CMPP and SMPP listeners, control API."""
 
     def __init__(self, config: Config, clock: Clock, *, seed: int = 0, events: EventLog | None = None,
-                 with_api: bool = True, goodbye_seconds: float = _GOODBYE_SECONDS) -> None:
+                 with_api: bool = True, goodbye_seconds: float = _GOODBYE_SECONDS,
+                 scenario: Scenario | None = None) -> None:
         self.config = config
         self.clock = clock
         self.seed = seed
@@ -144,6 +157,11 @@ class Simulator:
         self._connections: set[_Connection] = set()
         self._api_stop: Callable[[], Any] | None = None
         self._stopped = False
+        self.scenario = scenario
+        self.notices: NoticeBoard | None = None
+        self.effects: ScenarioEffects | None = None
+        self.runner: ScenarioRunner | None = None
+        self._runner_task: asyncio.Task[None] | None = None
 
     async def start(self) -> Endpoints:
         """Open the store, start the gateway and listen; returns the bound endpoints."""
@@ -153,19 +171,51 @@ class Simulator:
         self.gateway = Gateway(config, self.store, self.clock, seed=self.seed, events=self.events,
                                metrics=self.metrics)
         await self.gateway.start()
-        loop = asyncio.get_running_loop()
-        cmpp_server = await loop.create_server(lambda: _Connection(self._cmpp_front, self.clock, self._connections),
-                                               config.cmpp.listener.host, config.cmpp.listener.port)
-        smpp_server = await loop.create_server(lambda: _Connection(self._smpp_front, self.clock, self._connections),
-                                               config.smpp.listener.host, config.smpp.listener.port)
-        self._servers = [cmpp_server, smpp_server]
+        self.notices = NoticeBoard(self.gateway)
+        self.effects = ScenarioEffects(self.gateway, notices=self.notices, listening=self._set_listening)
+        cmpp_server, smpp_server = await self._listen((config.cmpp.listener.host, config.cmpp.listener.port),
+                                                      (config.smpp.listener.host, config.smpp.listener.port))
         api_endpoint = None
         if self.with_api:
             api_endpoint, self._api_stop = await start_api(self, config.api.host, config.api.port)
         self.endpoints = Endpoints(cmpp=_bound(cmpp_server), smpp=_bound(smpp_server), api=api_endpoint)
         self.events.emit(self.clock.now(), "simulator.started", cmpp=self.endpoints.cmpp, smpp=self.endpoints.smpp,
                          api=self.endpoints.api)
+        if self.scenario is not None:
+            self.start_scenario(self.scenario)
         return self.endpoints
+
+    def start_scenario(self, scenario: Scenario) -> ScenarioRunner:
+        """Replay ``scenario`` from now on the simulator's clock (replacing one already running)."""
+        assert self.effects is not None
+        if self._runner_task is not None:
+            self._runner_task.cancel()
+        self.scenario = scenario
+        self.runner = ScenarioRunner(scenario, self.effects, self.clock,
+                                     fault_notice_delay=self.config.notices.fault_delay)
+        self._runner_task = asyncio.ensure_future(self.runner.run(linger=True))
+        self.events.emit(self.clock.now(), "scenario.started", name=scenario.name, events=len(scenario.events))
+        return self.runner
+
+    async def _listen(self, cmpp_at: tuple[str, int], smpp_at: tuple[str, int]) -> tuple[asyncio.Server, ...]:
+        loop = asyncio.get_running_loop()
+        cmpp_server = await loop.create_server(lambda: _Connection(self._cmpp_front, self.clock, self._connections),
+                                               *cmpp_at)
+        smpp_server = await loop.create_server(lambda: _Connection(self._smpp_front, self.clock, self._connections),
+                                               *smpp_at)
+        self._servers = [cmpp_server, smpp_server]
+        return cmpp_server, smpp_server
+
+    async def _set_listening(self, listening: bool) -> None:
+        """Stop accepting TCP connections (a refuse-mode outage of every account) or accept them again."""
+        if not listening:
+            for server in self._servers:
+                server.close()
+            for server in self._servers:
+                await server.wait_closed()
+            self._servers = []
+        elif not self._servers and self.endpoints is not None and not self._stopped:
+            await self._listen(self.endpoints.cmpp, self.endpoints.smpp)
 
     async def stop(self) -> None:
         """Stop cleanly: no new connections, TERMINATE/unbind to partners, store closed (nothing lost).
@@ -174,6 +224,13 @@ class Simulator:
         if self._stopped:
             return
         self._stopped = True
+        if self._runner_task is not None:
+            self._runner_task.cancel()
+            await asyncio.gather(self._runner_task, return_exceptions=True)
+        if self.effects is not None:
+            await self.effects.close()
+        if self.notices is not None:
+            await self.notices.close()
         for server in self._servers:
             server.close()
         if self.gateway is not None:
@@ -196,7 +253,8 @@ class Simulator:
         while self._connections:
             await asyncio.sleep(0.01)
 
-    def _cmpp_front(self, peer: str, write: Callable[[bytes], None], close: Callable[[], None]) -> CmppFront:
+    def _cmpp_front(self, peer: str, write: Callable[[bytes], None], close: Callable[[], None],
+                    pause: Callable[[bool], None]) -> CmppFront:
         assert self.gateway is not None
         settings = self.config.cmpp
         timing = Timing(keepalive_interval=settings.keepalive_interval, response_timeout=settings.response_timeout,
@@ -204,9 +262,10 @@ class Simulator:
                         session_init_timeout=settings.connect_timeout)
         session = CmppSession(role=Role.SERVER, now=self.clock.now(), timing=timing, profile=settings.profile,
                               max_frame=settings.max_frame)
-        return CmppFront(self.gateway, session, peer=peer, write=write, close=close)
+        return CmppFront(self.gateway, session, peer=peer, write=write, close=close, pause_reading=pause)
 
-    def _smpp_front(self, peer: str, write: Callable[[bytes], None], close: Callable[[], None]) -> SmppFront:
+    def _smpp_front(self, peer: str, write: Callable[[bytes], None], close: Callable[[], None],
+                    pause: Callable[[bool], None]) -> SmppFront:
         assert self.gateway is not None
         settings = self.config.smpp
         timing = Timing(keepalive_interval=settings.enquire_link_interval,
@@ -215,7 +274,7 @@ class Simulator:
                         inactivity_timeout=settings.inactivity_timeout)
         session = SmppSession(role=Role.SERVER, now=self.clock.now(), timing=timing, profile=settings.profile,
                               max_frame=settings.max_frame)
-        return SmppFront(self.gateway, session, peer=peer, write=write, close=close)
+        return SmppFront(self.gateway, session, peer=peer, write=write, close=close, pause_reading=pause)
 
 
 def _bound(server: asyncio.Server) -> tuple[str, int]:

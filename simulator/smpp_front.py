@@ -15,7 +15,8 @@ from types import MappingProxyType
 
 from protocols import smpp, text
 from protocols.smpp.session import SmppSession, SmppState
-from simulator.gateway import MESSAGE_STATES, Accepted, Receipt, Refusal, Submission
+from simulator.gateway import MESSAGE_STATES, Accepted, Receipt, Submission
+from simulator.refusals import Refusal
 from simulator.store import MessageRow, MoRow
 
 from .front import Front
@@ -81,6 +82,8 @@ class SmppFront(Front[smpp.SmppPdu]):
             (lambda: account is not None and gateway.connections(account.id) < account.max_connections,
              St.ESME_RBINDFAIL),
             (lambda: account is not None and not gateway.policy.is_suspended(account.id), St.ESME_RBINDFAIL),
+            # A refuse- or terminate-mode maintenance refuses binds for its whole period (clause 2.9).
+            (lambda: account is not None and not gateway.conditions.refuses_binds(account.id), St.ESME_RBINDFAIL),
         )
         status = next((code for passes, code in checks if not passes()), St.ESME_ROK)
         # v3.4 §3.3: announce our version so that a 3.4 ESME knows TLVs are understood.
