@@ -12,9 +12,11 @@ the same routes, and a test holds the two together. Whatever goes wrong, the ans
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
@@ -23,7 +25,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from simulator.compliance import as_document, judge
 from simulator.gateway import Gateway, MoRoutingError
+from simulator.notices import CHANNELS, KINDS, STATUSES, NoticeBoard, NoticeRecord
 from simulator.store import MessageRow, Store
 
 if TYPE_CHECKING:  # server.py imports this module, so importing it back at run time would be circular
@@ -44,6 +48,15 @@ _RECEIPT_STATES: Final = ("none", "pending", "sent", "acked", "failed")
 #: refuses (with ValueError) strings of more than 4300 digits.
 _LIMIT_DIGITS = re.compile(r"[0-9]{1,4}")
 _SHOWN_MAX = 40  # a bad value quoted back in an error is cut here, so the message stays one short line
+#: Most audit events one compliance report reads (about 1 KB each in memory); a longer period is judged on its
+#: first events only, and the answer says so (``truncated``).
+_COMPLIANCE_EVENTS: Final = 200_000
+
+#: A notice id given by hand: the key of the event it announces, e.g. "upgrade/lead-3600".
+_NOTICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$")
+#: The longest title, reason and text of a notice published by hand (its text then goes out as an MO too).
+_NOTICE_LENGTHS: Final = {"title": 200, "reason": 500, "text": 2000}
+_NOTICE_FIELDS: Final = ("id", "title", "text", "accounts", "kind", "reason", "start", "end")
 
 _SIMULATOR: Final = web.AppKey["Simulator"]("simulator")
 _dumps = partial(json.dumps, ensure_ascii=False)  # Chinese message text stays readable in the answers
@@ -260,6 +273,95 @@ async def list_events(request: web.Request) -> web.Response:
     return _json(await _store(request).events(since=since, kind=params.get("kind"), limit=limit))
 
 
+async def get_compliance(request: web.Request) -> web.Response:
+    """Partner compliance verdicts (simulator/compliance.py) judged from the audit events since ``since``,
+    for every configured account or only ``account``. The judging runs in a worker thread, off the loop."""
+    params = _query(request, ("account", "since"))
+    since = _time(params, "since")
+    accounts = {account.id: account for account in _gateway(request).config.accounts}
+    events = await _store(request).events(since=since, limit=_COMPLIANCE_EVENTS)
+    verdicts = await asyncio.to_thread(judge, events, accounts, account=params.get("account"))
+    return _json({**as_document(verdicts), "events": len(events), "truncated": len(events) >= _COMPLIANCE_EVENTS})
+
+
+def _notices(request: web.Request) -> NoticeBoard:
+    board = getattr(_simulator(request), "notices", None)
+    if not isinstance(board, NoticeBoard):  # the simulator has no notice board (yet)
+        raise ApiError(503, "notices are not available")
+    return board
+
+
+async def list_notices(request: web.Request) -> web.Response:
+    """The notice feed (agreement clauses 2.9, 2.10), newest first, each notice with its deliveries:
+    those concerning ``account`` (addressed to it or to all), published at or after ``since``."""
+    params = _query(request, ("account", "since"))
+    since = _time(params, "since")
+    board = _notices(request)
+    feed = await board.feed(account=params.get("account"), since=since)
+    deliveries = await board.deliveries_of(str(notice["id"]) for notice in feed)
+    return _json([{**notice, "deliveries": deliveries.get(str(notice["id"]), [])} for notice in feed])
+
+
+async def publish_notice(request: web.Request) -> web.Response:
+    """Publish a notice by hand (feed, webhooks, in-band as configured); 409 if its id was published."""
+    try:
+        body: object = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, 'the body must be a JSON object: {"title": ..., "text": ...}')
+    board = _notices(request)
+    notice = _notice_fields(body)
+    try:
+        board.accounts_of(notice)
+    except ValueError as error:
+        raise ApiError(400, str(error)) from None
+    if not await board.publish(notice):
+        raise ApiError(409, f"notice {_shown(notice.id)} was already published")
+    record = await board.notice(notice.id)
+    assert record is not None  # just stored
+    return _json({**record, "deliveries": await board.deliveries(notice.id)}, status=201)
+
+
+def _notice_fields(body: Mapping[str, Any]) -> NoticeRecord:
+    """The notice a POST /notices body describes, checked."""
+    for name in body:
+        if name not in _NOTICE_FIELDS:
+            raise ApiError(400, f"unknown field {_shown(name)}; expected: {', '.join(_NOTICE_FIELDS)}")
+    texts: dict[str, str] = {}
+    for name, longest in _NOTICE_LENGTHS.items():
+        value = body.get(name, "" if name == "reason" else None)
+        if not isinstance(value, str):
+            raise ApiError(400, f"{name!r} must be a string")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a JSON \ud800 escape
+            raise ApiError(400, f"{name!r} is not valid Unicode text") from None
+        if len(value) > longest:
+            raise ApiError(400, f"{name!r} must be at most {longest} characters")
+        texts[name] = value
+    if not texts["title"].strip():
+        raise ApiError(400, "'title' must not be empty")
+    notice_id = body.get("id", f"manual/{uuid.uuid4().hex}")
+    if not isinstance(notice_id, str) or not _NOTICE_ID.fullmatch(notice_id):
+        raise ApiError(400, "'id' must be 1 to 200 letters, digits and . _ : / @ + -, starting with a letter or digit")
+    kind = body.get("kind", "notice")
+    if kind not in KINDS:
+        raise ApiError(400, f"'kind' must be one of {', '.join(KINDS)}")
+    accounts = body.get("accounts", ["*"])
+    if not isinstance(accounts, list) or not accounts or not all(isinstance(a, str) and a for a in accounts):
+        raise ApiError(400, "'accounts' must be a non-empty list of account ids, or [\"*\"] for all")
+    moments: list[float | None] = []
+    for name in ("start", "end"):
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not math.isfinite(value)):
+            raise ApiError(400, f"{name!r} must be seconds since the epoch, or null")
+        moments.append(None if value is None else float(value))
+    return NoticeRecord(id=notice_id, kind=kind, title=texts["title"], reason=texts["reason"], start=moments[0],
+                        end=moments[1], accounts=tuple(accounts), text=texts["text"])
+
+
 async def metrics(request: web.Request) -> web.Response:
     """The simulator's Prometheus series, in the text exposition format."""
     _query(request, ())
@@ -279,6 +381,9 @@ ROUTES: Final[tuple[tuple[str, str, Handler], ...]] = (
     ("/receipts", "GET", list_receipts),
     ("/mo", "POST", inject_mo),
     ("/events", "GET", list_events),
+    ("/compliance", "GET", get_compliance),
+    ("/notices", "GET", list_notices),
+    ("/notices", "POST", publish_notice),
     ("/metrics", "GET", metrics),
 )
 
@@ -352,7 +457,7 @@ def _json_content(schema: object) -> dict[str, object]:
 
 def _responses(description: str, schema: object, *errors: str, status: str = "200") -> dict[str, object]:
     """An operation's responses: the success one, the client errors it may give, and 5XX (any route)."""
-    reasons = {"400": "A bad parameter or body", "404": "Not found"}
+    reasons = {"400": "A bad parameter or body", "404": "Not found", "409": "Already exists"}
     responses: dict[str, object] = {status: {"description": description, "content": _json_content(schema)}}
     for error in errors:
         responses[error] = {"description": reasons[error], "content": _json_content(_ref("Error"))}
@@ -428,6 +533,21 @@ OPENAPI: Final[dict[str, object]] = {
                 _query_parameter("limit", f"at most this many (default {MAX_LIMIT})", _LIMIT_SCHEMA),
             ],
             "responses": _responses("Matching events", {"type": "array", "items": _ref("Event")}, "400")}},
+        "/compliance": {"get": {
+            "summary": "Partner compliance verdicts (pass, warn, fail) judged from the audit events",
+            "parameters": [_ACCOUNT, _SINCE],
+            "responses": _responses("Every check's verdict per account (and per offending session)",
+                                    _ref("Compliance"), "400")}},
+        "/notices": {
+            "get": {
+                "summary": "The notice feed (maintenance, faults), newest first, with each notice's deliveries",
+                "parameters": [_ACCOUNT, _query_parameter("since", "only notices published at or after this time",
+                                                          _EPOCH)],
+                "responses": _responses("Matching notices", {"type": "array", "items": _ref("Notice")}, "400")},
+            "post": {
+                "summary": "Publish a notice by hand: feed, partners' webhooks and in-band as configured",
+                "requestBody": {"required": True, "content": _json_content(_ref("NoticeRequest"))},
+                "responses": _responses("Published", _ref("Notice"), "400", "409", status="201")}},
         "/metrics": {"get": {
             "summary": "Prometheus metrics (smsclab_* series)",
             "responses": {**_responses("Prometheus text exposition format", {"type": "string"}),
@@ -479,6 +599,48 @@ OPENAPI: Final[dict[str, object]] = {
             "text": {"type": "string"}}},
         "MoAccepted": {"type": "object", "properties": {
             "segments": {"type": "integer"}, "account": {"type": "string"}}},
+        "Verdict": {"type": "object", "required": ["check", "account", "session", "status", "value", "threshold",
+                                                   "evidence", "summary"], "properties": {
+            "check": {"type": "string", "description": "rate, window, throttle_backoff, reconnect, keepalive, "
+                                                       "receipt_ack, duplicate_sequence, policy, emergency_cut"},
+            "account": {"type": "string"},
+            "session": {"type": ["string", "null"], "description": "null: the verdict covers the account"},
+            "status": {"type": "string", "enum": ["pass", "warn", "fail"]},
+            "value": {"type": ["number", "null"], "description": "what was measured; null: nothing to measure"},
+            "threshold": {"type": "string"},
+            "evidence": {"type": "array", "items": {"type": "string"}},
+            "summary": {"type": "string"}}},
+        "Compliance": {"type": "object", "required": ["verdicts", "failed"], "properties": {
+            "verdicts": {"type": "array", "items": _ref("Verdict")},
+            "failed": {"type": "integer", "description": "verdicts with status fail"},
+            "events": {"type": "integer", "description": "audit events judged"},
+            "truncated": {"type": "boolean", "description": "the period held more events than one report reads"}}},
+        "NoticeRequest": {"type": "object", "required": ["title", "text"], "additionalProperties": False,
+                          "properties": {
+            "id": {"type": "string", "pattern": _NOTICE_ID.pattern,
+                   "description": "the key of the announced event; generated when absent"},
+            "title": {"type": "string", "minLength": 1, "maxLength": _NOTICE_LENGTHS["title"]},
+            "text": {"type": "string", "maxLength": _NOTICE_LENGTHS["text"],
+                     "description": "what the partner reads; empty: written from the other fields"},
+            "accounts": {"type": "array", "minItems": 1, "items": {"type": "string"}, "default": ["*"],
+                         "description": "account ids; [\"*\"]: every account"},
+            "kind": {"type": "string", "enum": list(KINDS), "default": "notice"},
+            "reason": {"type": "string", "maxLength": _NOTICE_LENGTHS["reason"]},
+            "start": {"type": ["number", "null"], "description": "seconds since the epoch"},
+            "end": {"type": ["number", "null"], "description": "expected end, seconds since the epoch"}}},
+        "Notice": {"type": "object", "properties": {
+            "id": {"type": "string"}, "kind": {"type": "string", "enum": list(KINDS)}, "title": {"type": "string"},
+            "reason": {"type": "string"}, "start": {"type": ["number", "null"]}, "end": {"type": ["number", "null"]},
+            "accounts": {"type": "array", "items": {"type": "string"}}, "text": {"type": "string"},
+            "published_at": _EPOCH,
+            "deliveries": {"type": "array", "items": _ref("NoticeDelivery")}}},
+        "NoticeDelivery": {"type": "object", "properties": {
+            "account": {"type": "string"},
+            "channel": {"type": "string", "enum": list(CHANNELS)},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "attempts": {"type": "integer"},
+            "error": {"type": ["string", "null"], "description": "the last attempt's failure"},
+            "at": _EPOCH}},
         "Event": {"type": "object", "properties": {
             "at": _EPOCH, "account": {"type": ["string", "null"]}, "kind": {"type": "string"},
             "detail": {"type": "object"}}},

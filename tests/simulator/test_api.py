@@ -19,6 +19,7 @@ from protocols import smpp
 from simulator.api import MAX_LIMIT, OPENAPI, ROUTES, build_app
 from simulator.clock import VirtualClock
 from simulator.config import Account, Config, load_config, with_overrides
+from simulator.notices import NoticeBoard
 from simulator.observe import EventLog
 from simulator.server import Simulator
 
@@ -85,9 +86,16 @@ async def start_api(tmp_path: Path, *, mask_numbers: bool = True) -> tuple[Api, 
     assert endpoints.api is not None
     http = aiohttp.ClientSession()
     host, port = endpoints.api
+    board = None
+    if getattr(simulator, "notices", None) is None:  # until the simulator owns its notice board
+        assert simulator.gateway is not None
+        board = NoticeBoard(simulator.gateway)
+        simulator.notices = board
 
     async def stop() -> None:
         await http.close()
+        if board is not None:
+            await board.close()
         await simulator.stop()
 
     return Api(simulator, clock, events, http, f"http://{host}:{port}"), stop
@@ -235,7 +243,9 @@ async def test_openapi_references_resolve(api: Api) -> None:
 async def test_every_described_route_answers(api: Api) -> None:
     for path, method, _ in ROUTES:
         concrete = path.replace("{id}", ACCOUNT)
-        kwargs = {"json": {"from": HANDSET, "to": SERVICE_CODE, "text": "hi"}} if method == "POST" else {}
+        bodies = {"/notices": {"title": "hi", "text": "hi"}}
+        body = bodies.get(path, {"from": HANDSET, "to": SERVICE_CODE, "text": "hi"})
+        kwargs = {"json": body} if method == "POST" else {}
         status, _, _ = await api.raw(method, concrete, **kwargs)
         assert status in (200, 201), (method, path, status)
 
@@ -593,3 +603,100 @@ async def test_compliance_bad_parameters(api: Api) -> None:
         "error": "since must be a number of seconds since the epoch, not 'yesterday'"})
     assert await api.get("/compliance", acount=ACCOUNT) == (400, {
         "error": "unknown parameter 'acount'; expected: account, since"})
+
+
+# -- /notices (agreement clauses 2.9, 2.10; the board itself is tested in test_notices.py) ---------------------
+
+
+async def test_notice_published_by_hand_is_in_the_feed(api: Api) -> None:
+    status, record = await _post_notice(api, {
+        "id": "upgrade/lead-3600", "kind": "maintenance", "title": "SMSC upgrade", "reason": "core upgrade",
+        "start": START + 3600, "end": START + 10800, "accounts": [ACCOUNT], "text": ""})
+    assert status == 201
+    assert record == {
+        "id": "upgrade/lead-3600", "kind": "maintenance", "title": "SMSC upgrade", "reason": "core upgrade",
+        "start": START + 3600, "end": START + 10800, "accounts": [ACCOUNT], "text": record["text"],
+        "published_at": START,
+        "deliveries": [{"account": ACCOUNT, "channel": "feed", "status": "delivered", "attempts": 1, "error": None,
+                        "at": START}]}
+    # Written from the fields, in the gateway's time zone (Asia/Shanghai): reason, start and expected end.
+    assert record["text"].startswith("【系统维护通知】SMSC upgrade。原因：core upgrade。")
+    assert "2026-05-29 05:26:40 (UTC+08:00)至2026-05-29 07:26:40 (UTC+08:00)" in record["text"]
+    assert "Planned maintenance: SMSC upgrade. Reason: core upgrade." in record["text"]
+
+    await api.clock.advance(60)
+    status, second = await _post_notice(api, {"title": "New codes", "text": "Service codes change on Monday"})
+    assert status == 201
+    assert second["id"].startswith("manual/")
+    assert (second["kind"], second["accounts"], second["text"]) == ("notice", ["*"], "Service codes change on Monday")
+    assert [d["account"] for d in second["deliveries"]] == [ACCOUNT, "900002"]
+
+    status, feed = await api.get("/notices")
+    assert status == 200
+    assert [notice["id"] for notice in feed] == [second["id"], "upgrade/lead-3600"]  # newest first
+    assert feed[1] == record
+    assert [n["id"] for n in (await api.get("/notices", account="900002"))[1]] == [second["id"]]
+    assert [n["id"] for n in (await api.get("/notices", account=ACCOUNT))[1]] == [second["id"], "upgrade/lead-3600"]
+    assert [n["id"] for n in (await api.get("/notices", since=str(START + 1)))[1]] == [second["id"]]
+    assert ("notice.published", {"id": "upgrade/lead-3600", "kind": "maintenance", "accounts": [ACCOUNT]}) in (
+        api.events.recorded)
+
+
+BAD_ACCOUNTS = "'accounts' must be a non-empty list of account ids, or [\"*\"] for all"
+
+
+async def _post_notice(api: Api, body: object) -> tuple[int, Any]:
+    async with api.http.post(api.base + "/notices", json=body) as response:
+        return response.status, await response.json()
+
+
+async def test_notice_id_published_twice_is_409(api: Api) -> None:
+    body = {"id": "fault/link-1", "kind": "fault", "title": "Link down", "text": "link down"}
+    assert (await _post_notice(api, body))[0] == 201
+    assert await _post_notice(api, {**body, "text": "again"}) == (
+        409, {"error": "notice 'fault/link-1' was already published"})
+    _, feed = await api.get("/notices")
+    assert [(n["id"], n["text"]) for n in feed] == [("fault/link-1", "link down")]
+
+
+@pytest.mark.parametrize(("body", "complaint"), [
+    ({"text": "x"}, "'title' must be a string"),
+    ({"title": 5, "text": "x"}, "'title' must be a string"),
+    ({"title": "  ", "text": "x"}, "'title' must not be empty"),
+    ({"title": "t"}, "'text' must be a string"),
+    ({"title": "t" * 201, "text": "x"}, "'title' must be at most 200 characters"),
+    ({"title": "t", "text": "\ud800"}, "'text' is not valid Unicode text"),
+    ({"title": "t", "text": "x", "reason": None}, "'reason' must be a string"),
+    ({"title": "t", "text": "x", "colour": "red"},
+     "unknown field 'colour'; expected: id, title, text, accounts, kind, reason, start, end"),
+    ({"title": "t", "text": "x", "kind": "outage"}, "'kind' must be one of maintenance, fault, notice"),
+    ({"title": "t", "text": "x", "accounts": []}, BAD_ACCOUNTS),
+    ({"title": "t", "text": "x", "accounts": ACCOUNT}, BAD_ACCOUNTS),
+    ({"title": "t", "text": "x", "accounts": [""]}, BAD_ACCOUNTS),
+    ({"title": "t", "text": "x", "accounts": ["nobody"]}, "no account 'nobody'"),
+    ({"title": "t", "text": "x", "start": "soon"}, "'start' must be seconds since the epoch, or null"),
+    ({"title": "t", "text": "x", "end": True}, "'end' must be seconds since the epoch, or null"),
+    ({"title": "t", "text": "x", "id": "../x"},
+     "'id' must be 1 to 200 letters, digits and . _ : / @ + -, starting with a letter or digit"),
+    ({"title": "t", "text": "x", "id": ""},
+     "'id' must be 1 to 200 letters, digits and . _ : / @ + -, starting with a letter or digit"),
+    (["title", "text"], 'the body must be a JSON object: {"title": ..., "text": ...}'),
+])
+async def test_notice_bad_bodies(api: Api, body: object, complaint: str) -> None:
+    assert await _post_notice(api, body) == (400, {"error": complaint})
+    assert (await api.get("/notices"))[1] == []
+
+
+async def test_notice_invalid_json_and_parameters(api: Api) -> None:
+    status, _, text = await api.raw("POST", "/notices", data=b"{", headers={"Content-Type": "application/json"})
+    assert (status, text) == (400, '{"error": "the body must be JSON"}')
+    assert await api.get("/notices", since="soon") == (400, {
+        "error": "since must be a number of seconds since the epoch, not 'soon'"})
+    assert await api.get("/notices", acount=ACCOUNT) == (400, {
+        "error": "unknown parameter 'acount'; expected: account, since"})
+
+
+async def test_notices_without_a_board_are_503(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api.simulator, "notices", None)
+    assert await api.get("/notices") == (503, {"error": "notices are not available"})
+    assert await _post_notice(api, {"title": "t", "text": "x"}) == (503, {"error": "notices are not available"})
