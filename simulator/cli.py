@@ -21,6 +21,9 @@ from protocols.errors import ProtocolError, RemoteProtocolError
 from protocols.pdujson import from_json, to_json
 from simulator.billing import FORMATS, BillingError, PortStatistics, Statement, monthly_statistics, render, statement
 from simulator.clock import RealClock, ScaledClock
+from simulator.compliance import FORMATS as COMPLIANCE_FORMATS
+from simulator.compliance import exit_status, judge, load_events
+from simulator.compliance import report as compliance_report
 from simulator.config import Config, ConfigError, dump_config, load_config, parse_account_option, with_overrides
 from simulator.scenario import (
     Scenario,
@@ -211,6 +214,23 @@ def _cmd_report_billing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report_compliance(args: argparse.Namespace) -> int:
+    """The compliance verdicts of every partner (or one), judged from the store's audit events; exit status 3
+    when a check fails, so that CI and load tests can gate on it."""
+    config = load_config(args.config)
+    db_path = (config.data_dir if args.data_dir is None else args.data_dir) / "smsclab.sqlite"
+    try:
+        events = load_events(db_path, since=args.since)
+    except FileNotFoundError as error:
+        raise CliError(str(error)) from None
+    accounts = {account.id: account for account in config.accounts}
+    if args.account is not None and args.account not in accounts:
+        raise CliError(f"--account: no account {args.account!r} in the configuration")
+    verdicts = judge(events, accounts, account=args.account)
+    print(compliance_report(verdicts, args.format), end="" if args.format == "junit" else "\n")
+    return exit_status(verdicts)
+
+
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="TOML file merged over the embedded default")
     parser.add_argument("--account", action="append", default=[], metavar="ID:SECRET:SERVICE_CODE[:RATE]",
@@ -318,6 +338,17 @@ def _build_parser() -> argparse.ArgumentParser:
     billing.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     billing.add_argument("--statistics", action="store_true",
                          help="print the traffic statistics per port and service code instead of the statement")
+    compliance = reports.add_parser(
+        "compliance", help="each partner's compliance verdicts (exit status 3 when a check fails)",
+        description="Judge each partner from the audit log: rate against its limit, window overruns, back-off "
+                    "after throttling, reconnect storms, keep-alive answers, receipt acknowledgement, duplicate "
+                    "sequence numbers, policy violations, slowing down after an emergency cut.")
+    compliance.set_defaults(handler=_cmd_report_compliance)
+    compliance.add_argument("--account", help="one account only")
+    compliance.add_argument("--since", type=float, help="only events from this epoch time on")
+    compliance.add_argument("--config", type=Path, help="TOML file merged over the embedded default (accounts)")
+    compliance.add_argument("--data-dir", type=Path, help="where the store lives (default: the configured data_dir)")
+    compliance.add_argument("--format", choices=COMPLIANCE_FORMATS, default="table", help="output format")
     return parser
 
 

@@ -71,7 +71,8 @@ class CmppFront(Front[cmpp.CmppPdu]):
              cmpp.ConnectStatus.OTHER),
             (lambda: account is not None and not gateway.policy.is_suspended(account.id), cmpp.ConnectStatus.OTHER),
             # A refuse- or terminate-mode maintenance refuses binds for its whole period (clause 2.9).
-            (lambda: account is not None and not gateway.conditions.refuses_binds(account.id), cmpp.ConnectStatus.OTHER),
+            (lambda: account is not None and not gateway.conditions.refuses_binds(account.id),
+             cmpp.ConnectStatus.OTHER),
         )
         status = next((code for passes, code in checks if not passes()), cmpp.ConnectStatus.OK)
         if status == cmpp.ConnectStatus.OK and account is not None:

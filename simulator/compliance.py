@@ -31,11 +31,13 @@ import heapq
 import itertools
 import json
 import math
+import sqlite3
 import statistics
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
+from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal, NamedTuple, TypeVar, cast
 
@@ -53,6 +55,7 @@ __all__ = [
     "as_document",
     "exit_status",
     "judge",
+    "load_events",
     "report",
 ]
 
@@ -974,3 +977,20 @@ def _junit(verdicts: Sequence[Verdict]) -> str:
 _RENDERERS: Final[Mapping[str, Callable[[Sequence[Verdict]], str]]] = MappingProxyType({
     "table": _table, "json": _json, "junit": _junit,
 })
+
+
+def load_events(db_path: Path, *, since: float | None = None) -> list[dict[str, object]]:
+    """The audit events of a store, oldest first, read without the simulator running (``smsclab report
+    compliance``); the file is opened read-only."""
+    if not db_path.exists():
+        raise FileNotFoundError(f"{db_path}: no store here (is --data-dir right?)")
+    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        rows = connection.execute("SELECT at, account, kind, detail FROM events WHERE at >= ? ORDER BY id",
+                                  (since if since is not None else float("-inf"),)).fetchall()
+    except sqlite3.DatabaseError as error:
+        raise FileNotFoundError(f"{db_path}: not a smsclab store ({error})") from None
+    finally:
+        connection.close()
+    return [{"at": at, "account": account, "kind": kind, "detail": json.loads(detail)}
+            for at, account, kind, detail in rows]

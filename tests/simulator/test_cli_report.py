@@ -16,6 +16,7 @@ from test_billing import EXPECTED_STATEMENTS, EXPECTED_STATISTICS, MONTH, popula
 
 from simulator.billing import PortStatistics, Statement, render
 from simulator.cli import main
+from simulator.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -165,3 +166,47 @@ def test_the_console_script_runs_it(store_dir, config_file):
                          cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == 2
     assert bad.stdout == "" and bad.stderr.count("\n") == 1
+
+
+# -- report compliance -------------------------------------------------------------------------------------
+
+def _compliance_store(tmp_path: Path, events: list[tuple[float, str, str | None, dict[str, object]]]) -> Path:
+    """A store holding just these audit events."""
+
+    async def build() -> None:
+        store = await Store.open(tmp_path)
+        for at, kind, account, detail in events:
+            store.record_event(at, kind, account, detail)
+        await store.flush()
+        await store.close()
+
+    asyncio.run(build())
+    return tmp_path
+
+
+def test_report_compliance_passes_a_quiet_partner_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    data = _compliance_store(tmp_path, [(100.0, "session.bound", "900001", {"session": "smpp-1", "account": "900001"})])
+    status = main(["report", "compliance", "--data-dir", str(data), "--format", "json"])
+    out = capsys.readouterr().out
+    assert status == 0
+    document = json.loads(out)
+    assert document["failed"] == 0 and {v["check"] for v in document["verdicts"]} >= {"rate", "window"}
+
+
+def test_report_compliance_exits_3_when_a_check_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    storm = [(100.0 + i * 0.01, "protocol.violation", "900001",
+              {"session": "smpp-1", "account": "900001", "kind": "window", "sequence": i}) for i in range(10)]
+    data = _compliance_store(tmp_path, storm)
+    status = main(["report", "compliance", "--data-dir", str(data), "--format", "junit"])
+    out = capsys.readouterr().out
+    assert status == 3
+    assert "<failure" in out and "900001.window" in out
+
+
+def test_report_compliance_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["report", "compliance", "--data-dir", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no store here" in err
+    data = _compliance_store(tmp_path, [])
+    assert main(["report", "compliance", "--data-dir", str(data), "--account", "nobody"]) == 2
+    assert "no account 'nobody'" in capsys.readouterr().err
