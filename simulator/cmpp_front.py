@@ -98,7 +98,8 @@ class CmppFront(Front[cmpp.CmppPdu]):
             content=pdu.msg_content, data_coding=pdu.msg_fmt, encoding=text.encoding_for_msg_fmt(pdu.msg_fmt),
             udhi=text.udhi_set(pdu.tp_udhi),
             receipt=Receipt.ALWAYS if pdu.registered_delivery == 1 else Receipt.NONE,
-            service_id=pdu.service_id, pk=(pdu.pk_total, pdu.pk_number), msg_src=pdu.msg_src, fee_type=pdu.fee_type)
+            service_id=pdu.service_id, pk=(pdu.pk_total, pdu.pk_number), msg_src=pdu.msg_src, fee_type=pdu.fee_type,
+            sequence=pdu.sequence_id)
         self._decide(pdu, submission, now, accepted)
 
     def _on_deliver_resp(self, pdu: cmpp.CmppPdu, now: float, _: object) -> None:

@@ -35,8 +35,8 @@ from simulator.conditions import Conditions
 from simulator.config import Account, Config, DlrProfile
 from simulator.flow import TokenBucket
 from simulator.observe import EventLog, Metrics, mask_number
-from simulator.refusals import NO_DESTINATION, SUSPENDED, THROTTLED, Refusal
 from simulator.policy import Check, Mode, Policy, Violation, national, settings_from_config
+from simulator.refusals import NO_DESTINATION, SUSPENDED, THROTTLED, Refusal
 from simulator.store import MessageRow, MoRow, Store
 
 __all__ = [
@@ -82,6 +82,8 @@ class Submission:
     #: CMPP Msg_src and FeeType (SMPP has neither).
     msg_src: str | None = None
     fee_type: str | None = None
+    #: The request's sequence number, for the evidence of what it did.
+    sequence: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +373,8 @@ class Gateway:
                                     mode=violation.mode.value, recipients=len(submission.destinations),
                                     evidence=evidence)
         self.events.emit(now, "policy.violation", account=account, session=submission.session, rule=violation.rule,
-                         clause=violation.clause, mode=violation.mode.value, evidence=evidence)
+                         clause=violation.clause, mode=violation.mode.value, sequence=submission.sequence,
+                         evidence=evidence)
 
     def persist(self, accepted: Sequence[Accepted], submitted_at: float) -> asyncio.Future[None]:
         """Write accepted submits; the future resolves when they are durable. Receipts are scheduled then."""

@@ -115,7 +115,8 @@ class SmppFront(Front[smpp.SmppPdu]):
             udhi=text.udhi_set(pdu.esm_class, mask=smpp.EsmClass.UDHI),
             receipt=Receipt(pdu.registered_delivery & smpp.RegisteredDelivery.RECEIPT_MASK),
             service_id=pdu.service_type,
-            sar=sar if all(isinstance(value, int) for value in sar) else None)  # type: ignore[arg-type]
+            sar=sar if all(isinstance(value, int) for value in sar) else None,  # type: ignore[arg-type]
+            sequence=pdu.sequence_number)
         self._decide(pdu, submission, now, accepted)
 
     def _on_query(self, pdu: smpp.SmppPdu, now: float, _: object) -> None:
