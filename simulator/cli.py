@@ -154,7 +154,7 @@ async def _serve(config: Config, speed: float, seed: int, scenario: Scenario | N
     try:
         endpoints = await simulator.start()
     except OSError as error:
-        raise CliError(f"cannot listen: {error.strerror or error}") from None
+        raise CliError(f"cannot start: {error}") from None
     print(_startup_table(config, endpoints), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -171,7 +171,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     config = _effective_config(args)
     if args.speed <= 0:
         raise CliError("--speed must be positive")
-    scenario = load_scenario(args.scenario) if args.scenario is not None else None
+    scenario = load_scenario(find_scenario(args.scenario)) if args.scenario is not None else None
     asyncio.run(_serve(config, args.speed, args.seed, scenario))
     return 0
 
@@ -309,7 +309,8 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_config_options(serve)
     serve.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
     serve.add_argument("--seed", type=int, default=0, help="seed of every random choice (receipt outcomes)")
-    serve.add_argument("--scenario", type=Path, help="replay this scenario file (see `smsclab scenario list`)")
+    serve.add_argument("--scenario", metavar="FILE|NAME",
+                       help="replay this scenario file, or a ready one by name (see `smsclab scenario list`)")
     config = commands.add_parser("config", help="inspect the configuration").add_subparsers(
         dest="config_command", required=True, metavar="ACTION")
     show = config.add_parser("show", help="print the effective configuration as TOML")

@@ -20,7 +20,6 @@ import tomllib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
@@ -390,7 +389,7 @@ def load_content_lists(path: Path | None = None) -> ContentLists:
     The file has ``[categories]`` with one array per category (clause 3.2 names nine) and an
     ``advertising`` array; an entry is a keyword, or ``re:`` followed by a regular expression."""
     if path is None:
-        raw = resources.files("simulator").joinpath("data/content_rules.toml").read_text(encoding="utf-8")
+        raw = (Path(__file__).parent / "data" / "content_rules.toml").read_text(encoding="utf-8")
         source = "content_rules.toml (shipped)"
     else:
         raw = path.read_text(encoding="utf-8")
