@@ -33,6 +33,30 @@ are fixed instants, of which only those at or after the start are kept.
 (the gateway implements it): it sleeps until each step, calls the target, and can be paused, resumed and told to
 trigger an event by hand; :meth:`ScenarioRunner.status` reports done, active and next as JSON-able data.
 
+The file format (schema 1)
+-------------------------
+Top level: ``schema = 1``, ``name``, ``description`` (optional; its first line is the summary), ``seed``
+(optional, default 0: every random draw derives from it, see :meth:`Scenario.rng`), ``timezone`` (optional,
+default ``Asia/Shanghai``: absolute times are shown in it, cron is read in it), and one ``[[events]]`` table per
+event. Every event has ``kind`` (one of :data:`KINDS`), an optional ``id`` (default ``"<kind>-<n>"``, unique),
+``accounts`` (default ``["*"]``: all; else account ids), and its time: ``at = "+HH:MM:SS"`` / ``"+Nd HH:MM:SS"``
+(offset from the start) or an RFC 3339 time with an offset, or ``cron = "0 2 * * SUN"`` with ``count = N`` and/or
+``until = <at>`` (without either, the timeline's horizon bounds it). ``duration = "HH:MM:SS"`` is required for a
+maintenance and for recurring events, optional otherwise (absent: until the scenario ends), and refused for the
+instant ones (``notice``, a ``disconnect`` fault). The keys of each kind:
+
+* ``maintenance``: ``reason`` (required), ``mode`` (``refuse`` | ``terminate`` | ``silent``, default refuse),
+  ``notice`` (lead times ``["24:00:00", "01:00:00"]``; each shorter than a relative ``at``);
+* ``throttle`` / ``capacity``: ``rate`` (msgs/s) or ``factor`` (0 < f <= 1 of the contracted rate), and/or
+  ``window``;
+* ``fault``: ``fault`` (one of :data:`FAULTS`), ``notice_delay`` (seconds; absent: the gateway's default), and by
+  fault: ``sessions`` (``"all"`` or N; disconnect, error_burst, latency, black_hole, half_open), ``ratio`` (0..1,
+  default 1) and ``code = { cmpp = 8, smpp = "ESME_RSYSERR" }`` (error_burst), ``latency = { min, max }`` (seconds),
+  ``delay = { min, max }`` (receipt_delay), ``outcomes = [{ stat, weight, err }]`` (receipt_failure, as in the
+  config's receipt profiles);
+* ``bulk_guard``: ``recipients`` and ``within`` (seconds) (required), ``mode`` (``enforce`` | ``monitor``);
+* ``notice``: ``title`` and ``text``.
+
 Ready scenarios live in ``scenarios/`` at the repository root (not inside the ``simulator`` package): found as
 ``Path(simulator.__file__).parents[1] / "scenarios"`` in a checkout or an editable install, or wherever the
 ``SMSCLAB_SCENARIOS`` environment variable points (needed for a non-editable install).
@@ -435,7 +459,10 @@ def _sessions_text(fault: Fault) -> str:
 def _code_text(code: ErrorCode | None) -> str:
     if code is None:
         return "?"
-    smpp = CommandStatus(code.smpp).name if code.smpp in CommandStatus._value2member_map_ else f"0x{code.smpp:08X}"
+    try:
+        smpp = CommandStatus(code.smpp).name
+    except ValueError:  # a vendor code (0x400-0x4FF) or any other integer the file gave
+        smpp = f"0x{code.smpp:08X}"
     return f"CMPP Result {code.cmpp} / SMPP {smpp}"
 
 
@@ -794,8 +821,7 @@ def _discriminant(value: dict[str, Any], path: _Path, key: str, allowed: Sequenc
     where = (*path, key)
     if key not in value:
         raise _SchemaError(where, f"{_render(path)} is missing the key '{key}' (one of {', '.join(allowed)})")
-    chosen: str = _one_of(*allowed)(value[key], where)  # type: ignore[assignment]
-    return chosen
+    return str(_one_of(*allowed)(value[key], where))
 
 
 def _event(value: object, path: _Path) -> Event:
@@ -810,6 +836,7 @@ def _event(value: object, path: _Path) -> Event:
 def _build_scenario(values: dict[str, Any], path: _Path) -> Scenario:
     events: list[Event] = []
     owner: dict[str, int] = {}
+    defaulted: set[str] = set()
     numbers: dict[str, int] = {}
     for index, given in enumerate(values["events"]):
         numbers[given.kind] = numbers.get(given.kind, 0) + 1
@@ -817,12 +844,14 @@ def _build_scenario(values: dict[str, Any], path: _Path) -> Scenario:
         # the default id is "<kind>-<n>", n counting the events of that kind
         event = given if given.id else dataclasses.replace(given, id=f"{given.kind}-{numbers[given.kind]}")
         if event.id in owner:
-            first = f"events[{owner[event.id]}]"
+            first = f"events[{owner[event.id]}]" + (" (its default id)" if event.id in defaulted else "")
             message = (f"{_render(where)} {_show(event.id)} is already used by {first}" if given.id else
                        f"events[{index}] has the default id {_show(event.id)}, already used by {first}: give one "
                        f"of them another id")
             raise _SchemaError(where, message)
         owner[event.id] = index
+        if not given.id:
+            defaulted.add(event.id)
         events.append(event)
     return Scenario(name=values["name"], description=values.get("description", ""), seed=values.get("seed", 0),
                     timezone=values.get("timezone", "Asia/Shanghai"), events=tuple(events))
@@ -1165,6 +1194,7 @@ class ScenarioRunner:
         self._manual: dict[str, int] = {}
         self._paused_at: float | None = None
         self._wakeup: asyncio.Future[None] | None = None
+        self._running = False
         for step in timeline(scenario, self.start, horizon=horizon, fault_notice_delay=fault_notice_delay):
             self._add(step)
 
@@ -1180,7 +1210,16 @@ class ScenarioRunner:
 
     async def run(self, *, linger: bool = False) -> None:
         """Play the steps as they fall due; return when none is left, or with ``linger`` keep waiting for
-        triggered ones until cancelled (what a server does)."""
+        triggered ones until cancelled (what a server does). One run at a time: ``RuntimeError`` otherwise."""
+        if self._running:
+            raise RuntimeError(f"scenario {self.scenario.name} is already running")
+        self._running = True
+        try:
+            await self._play(linger)
+        finally:
+            self._running = False
+
+    async def _play(self, linger: bool) -> None:
         while True:
             entry = self._peek()
             if entry is None and not linger:
@@ -1214,7 +1253,8 @@ class ScenarioRunner:
 
     def trigger(self, event_id: str) -> list[Step]:
         """Start an occurrence of the event ``event_id`` now and return its steps; those due now are performed
-        before this returns, the later ones (end, fault notice) are scheduled.
+        before this returns, even while paused (an operator's explicit act); the later ones (end, fault notice)
+        are scheduled, and held like the others while paused.
 
         Raises ``LookupError`` for an unknown id and ``ValueError`` if the event is active now.
         """
