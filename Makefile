@@ -5,7 +5,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: serve test install-dev system-deps lint bench
 
 serve:
-	$(PYTHON) -m pip install -q .
+	$(PYTHON) -m pip install -q -e .
 	smsclab serve
 
 # tshark is the independent decoder the tests check our bytes against.

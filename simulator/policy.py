@@ -280,11 +280,30 @@ class Policy:
     """Applies :data:`RULES` to submits and keeps what repeated-violation suspension needs."""
 
     def __init__(self, settings: PolicySettings, subscribers: SubscriberRegistry | None = None) -> None:
+        self._active: dict[str, tuple[tuple[Rule, Mode], ...]] = {}
         self.settings = settings
         self.subscribers = subscribers or SubscriberRegistry()
         self._bulk: dict[tuple[str, str], _Recipients] = {}
         self._recent_violations: dict[str, deque[float]] = {}
         self._suspended: set[str] = set()
+
+    @property
+    def settings(self) -> PolicySettings:
+        """The settings in force (a scenario's bulk guard may replace them for a while)."""
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: PolicySettings) -> None:
+        self._settings = settings
+        self._active.clear()
+
+    def _rules_for(self, account: str) -> tuple[tuple[Rule, Mode], ...]:
+        """The rules switched on for an account with their modes, worked out once per settings (hot path)."""
+        active = self._active.get(account)
+        if active is None:
+            active = tuple((rule, mode) for rule in RULES if (mode := self.mode(account, rule)) is not Mode.OFF)
+            self._active[account] = active
+        return active
 
     def mode(self, account: str, rule: Rule) -> Mode:
         """The mode of ``rule`` for ``account``: the account's override, the simulator's, the default."""
@@ -298,10 +317,7 @@ class Policy:
     def check(self, c: Check) -> list[Violation]:
         """Every breach of an active rule by this submit, in rule order."""
         violations = []
-        for rule in RULES:
-            mode = self.mode(c.account.id, rule)
-            if mode is Mode.OFF:
-                continue
+        for rule, mode in self._rules_for(c.account.id):
             evidence = rule.check(self, c)
             if evidence is not None:
                 violations.append(Violation(rule.name, rule.clause, mode, rule.cmpp_result, rule.smpp_status,
