@@ -19,7 +19,6 @@ from protocols import smpp
 from simulator.api import MAX_LIMIT, OPENAPI, ROUTES, build_app
 from simulator.clock import VirtualClock
 from simulator.config import Account, Config, load_config, with_overrides
-from simulator.notices import NoticeBoard
 from simulator.observe import EventLog
 from simulator.server import Simulator
 
@@ -86,16 +85,9 @@ async def start_api(tmp_path: Path, *, mask_numbers: bool = True) -> tuple[Api, 
     assert endpoints.api is not None
     http = aiohttp.ClientSession()
     host, port = endpoints.api
-    board = None
-    if getattr(simulator, "notices", None) is None:  # until the simulator owns its notice board
-        assert simulator.gateway is not None
-        board = NoticeBoard(simulator.gateway)
-        simulator.notices = board
 
     async def stop() -> None:
         await http.close()
-        if board is not None:
-            await board.close()
         await simulator.stop()
 
     return Api(simulator, clock, events, http, f"http://{host}:{port}"), stop
