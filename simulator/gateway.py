@@ -311,7 +311,9 @@ class Gateway:
     # -- submits -------------------------------------------------------------------------------------
 
     def submit(self, account_id: str, submission: Submission, now: float) -> Accepted | Refusal:
-        """Decide a submit (flow control, ids, outcome). The caller persists the rows before answering."""
+        """Decide a submit, in the order of design.md's "submit's path": what a scenario imposes (maintenance,
+        an error burst), then the agreement's rules, then flow control, then ids and the simulated outcome.
+        The caller persists the rows (:meth:`persist`) before it answers."""
         state = self._accounts[account_id]
         if not self.conditions.quiet:
             imposed = self.conditions.submit_refusal(account_id)
@@ -321,7 +323,8 @@ class Gateway:
             return NO_DESTINATION
         if self.policy.is_suspended(account_id):
             return SUSPENDED
-        segment_text = text.decode_text(self._payload(submission), submission.encoding)
+        payload, concat = self._segment(submission)
+        segment_text = text.decode_text(payload, submission.encoding)
         refusal = self._apply_policy(state.account, submission, segment_text, now)
         if refusal is not None:
             return refusal
@@ -331,7 +334,6 @@ class Gateway:
         message = self._reassembler.add(key=(account_id, submission.source, submission.destinations),
                                         short_message=submission.content, udhi=submission.udhi,
                                         encoding=submission.encoding, now=now, sar=submission.sar, pk=submission.pk)
-        concat = self._concatenation(submission)
         ids = self._message_ids(submission.protocol, state.account, len(submission.destinations), now)
         rows = []
         profile = state.profile if self.conditions.quiet else self.conditions.receipt_profile(account_id, state.profile)
@@ -397,28 +399,24 @@ class Gateway:
         """A number as logs and the API show it."""
         return mask_number(number) if self.config.mask_numbers else number
 
-    def _payload(self, submission: Submission) -> bytes:
-        if not submission.udhi:
-            return submission.content
-        try:
-            return text.parse_udh(submission.content)[1]
-        except text.UserDataHeaderError:
-            return submission.content
-
-    def _concatenation(self, submission: Submission) -> tuple[int | None, int, int]:
-        """(reference, total, number) of a segment: the UDH first, then SAR, then Pk (cmpp.md §10 #8)."""
+    def _segment(self, submission: Submission) -> tuple[bytes, tuple[int | None, int, int]]:
+        """The segment's text octets (UDH removed) and its (reference, total, number): the UDH first, then the
+        SAR TLVs, then Pk_total/Pk_number (cmpp.md §10 #8: trust the UDH); a plain message is (None, 1, 1)."""
+        payload, concat = submission.content, None
         if submission.udhi:
             try:
-                concat = text.parse_udh(submission.content)[0].concat
+                header, payload = text.parse_udh(submission.content)
             except text.UserDataHeaderError:
-                concat = None
-            if concat is not None:
-                return concat
+                payload = submission.content  # a broken UDH is stored as received and read as text
+            else:
+                concat = header.concat
+        if concat is not None:
+            return payload, concat
         if submission.sar is not None:
-            return submission.sar
+            return payload, submission.sar
         if submission.pk is not None and submission.pk[0] > 1:
-            return (None, submission.pk[0], submission.pk[1])
-        return (None, 1, 1)
+            return payload, (None, submission.pk[0], submission.pk[1])
+        return payload, (None, 1, 1)
 
     def _message_ids(self, protocol: str, account: Account, count: int, now: float) -> list[tuple[int, str]]:
         """Row ids and the ids the partner sees, one per recipient."""
