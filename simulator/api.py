@@ -1,8 +1,10 @@
 """The control API: a small JSON-over-HTTP window onto a running simulator.
 
-Operators and load tests use it to see accounts (the partners' contracted limits), sessions, stored
-messages, receipts and audit events, to inject mobile-originated messages, and to scrape Prometheus
-metrics. Handlers are thin: they read query parameters, call the gateway or the store, and shape JSON.
+Operators and load tests use it to see accounts (the partners' contracted limits and the limits in force),
+sessions, stored messages, receipts, audit events and policy violations, to inject mobile-originated messages,
+to run, pause, resume and trigger a scenario, to keep each SP's opted-in subscribers (clause 3.4), to lift a
+suspension (clause 3.9), to read the month's statistics and bills (clauses 2.4, 4.2-4.4), and to scrape
+Prometheus metrics. Handlers are thin: they read query parameters, call the gateway or the store, and shape JSON.
 
 Every route is listed once in :data:`ROUTES`; the hand-written OpenAPI document (:data:`OPENAPI`) describes
 the same routes, and a test holds the two together. Whatever goes wrong, the answer is a JSON object
@@ -13,21 +15,39 @@ the same routes, and a test holds the two together. Whatever goes wrong, the ans
 from __future__ import annotations
 
 import asyncio
+import csv
+import dataclasses
+import io
 import json
 import math
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from simulator.billing import BillingError, PortStatistics, Statement, month_bounds, monthly_statistics, statement
 from simulator.compliance import as_document, judge
+from simulator.config import Account
 from simulator.gateway import Gateway, MoRoutingError
 from simulator.notices import CHANNELS, KINDS, STATUSES, NoticeBoard, NoticeRecord
+from simulator.policy import RULES_BY_NAME, national
+from simulator.scenario import (
+    ACTIONS,
+    Scenario,
+    ScenarioError,
+    ScenarioRunner,
+    Step,
+    find_scenario,
+    load_scenario,
+    ready_scenarios,
+)
 from simulator.store import MessageRow, Store
 
 if TYPE_CHECKING:  # server.py imports this module, so importing it back at run time would be circular
@@ -57,6 +77,15 @@ _NOTICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$")
 #: The longest title, reason and text of a notice published by hand (its text then goes out as an MO too).
 _NOTICE_LENGTHS: Final = {"title": 200, "reason": 500, "text": 2000}
 _NOTICE_FIELDS: Final = ("id", "title", "text", "accounts", "kind", "reason", "start", "end")
+
+#: A subscriber's number once ``national()`` has dropped a +86 / 0086 / 86 prefix: ASCII digits only.
+_SUBSCRIBER = re.compile(r"[0-9]{5,20}")
+_SUBSCRIBER_EXPECT: Final = "5 to 20 digits (a +86, 0086 or 86 prefix is dropped)"
+#: The longest scenario name or path a POST /scenario body may give, and the largest scenario file it may load.
+_SCENARIO_NAME_MAX: Final = 4096
+_SCENARIO_BYTES: Final = 1024 * 1024
+
+_T = TypeVar("_T")
 
 _SIMULATOR: Final = web.AppKey["Simulator"]("simulator")
 _dumps = partial(json.dumps, ensure_ascii=False)  # Chinese message text stays readable in the answers
@@ -150,18 +179,102 @@ def _message(row: MessageRow, gateway: Gateway, now: float) -> dict[str, object]
     }
 
 
-def _account(gateway: Gateway, account_id: str) -> dict[str, object]:
-    """An account's contracted terms and live connection count. The secret and the IP allow-list are
-    deliberately left out: the API is readable by anyone who can reach it."""
+def _account_of(gateway: Gateway, account_id: str) -> Account:
     account = gateway.account(account_id)
     if account is None:
         raise ApiError(404, f"no account {_shown(account_id)}")
+    return account
+
+
+def _account(gateway: Gateway, account_id: str) -> dict[str, object]:
+    """An account's contracted terms, the limits in force now (after scenario overrides), whether it is
+    suspended (clause 3.9) and its live connection count. The secret and the IP allow-list are deliberately
+    left out: the API is readable by anyone who can reach it."""
+    account = _account_of(gateway, account_id)
+    rate, window = gateway.limits(account.id)
     return {
         "id": account.id, "service_codes": list(account.service_codes), "service_ids": list(account.service_ids),
         "rate": account.rate, "window": account.window, "max_connections": account.max_connections,
         "dlr_profile": account.dlr_profile, "message_id_format": account.message_id_format,
-        "connections": gateway.connections(account.id),
+        "connections": gateway.connections(account.id), "suspended": gateway.policy.is_suspended(account.id),
+        "limits": {"rate": rate, "window": window},
     }
+
+
+def _step(step: Step) -> dict[str, object]:
+    """A scenario step as POST /scenario/trigger shows it."""
+    return {"at": step.at, "action": step.action, "event": step.event.id, "detail": step.detail}
+
+
+def _report(items: Sequence[Statement] | Sequence[PortStatistics]) -> list[dict[str, object]]:
+    """Billing statements or port statistics as JSON objects; money (Decimal) as strings, so it stays exact."""
+    return [{field.name: _exact(getattr(item, field.name)) for field in dataclasses.fields(item)} for item in items]
+
+
+def _exact(value: object) -> object:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+# -- request bodies ---------------------------------------------------------------------------------------
+
+
+async def _json_object(request: web.Request, shape: str) -> dict[str, Any]:
+    """The request body as a JSON object; ``shape`` shows what is expected when it is something else."""
+    try:
+        body: object = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, f"the body must be a JSON object: {shape}")
+    return body
+
+
+def _only_fields(body: Mapping[str, object], allowed: tuple[str, ...]) -> None:
+    for name in body:
+        if name not in allowed:
+            raise ApiError(400, f"unknown field {_shown(name)}; expected: {', '.join(allowed)}")
+
+
+def _subscriber(raw: str, where: str) -> str:
+    """A subscriber's number in national form, checked; ``where`` names the line or item in the complaint."""
+    number = national(raw.strip())
+    if not _SUBSCRIBER.fullmatch(number):
+        raise ApiError(400, f"{where}: {_shown(raw)} is not a phone number: {_SUBSCRIBER_EXPECT}")
+    return number
+
+
+def _json_numbers(body: Mapping[str, object]) -> list[str]:
+    """The numbers of a ``{"numbers": [...]}`` body, checked and in national form."""
+    _only_fields(body, ("numbers",))
+    numbers = body.get("numbers")
+    if not isinstance(numbers, list) or not all(isinstance(number, str) for number in numbers):
+        raise ApiError(400, "'numbers' must be a list of phone numbers (strings)")
+    return [_subscriber(number, f"numbers[{index}]") for index, number in enumerate(numbers)]
+
+
+def _csv_numbers(data: bytes) -> list[str]:
+    """The numbers of a CSV body: the first column of each line (blank lines skipped); a first line whose
+    first cell has no digit at all is a header and is skipped. A bad number is named by its line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ApiError(400, "the CSV body must be UTF-8 text") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    numbers: list[str] = []
+    first = True
+    try:
+        for row in reader:
+            cell = row[0].strip() if row else ""
+            if not cell and all(not other.strip() for other in row):
+                continue
+            if first and not any(character.isdigit() for character in cell):
+                first = False
+                continue
+            first = False
+            numbers.append(_subscriber(cell, f"line {reader.line_num}"))
+    except csv.Error as error:
+        raise ApiError(400, f"line {reader.line_num}: not CSV ({error})") from None
+    return numbers
 
 
 # -- handlers ---------------------------------------------------------------------------------------------
@@ -230,12 +343,7 @@ async def list_receipts(request: web.Request) -> web.Response:
 
 async def inject_mo(request: web.Request) -> web.Response:
     """Queue a mobile-originated message, as if a handset had sent it to a service code."""
-    try:
-        body: object = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "the body must be JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, 'the body must be a JSON object: {"from": ..., "to": ..., "text": ...}')
+    body = await _json_object(request, '{"from": ..., "to": ..., "text": ...}')
     fields = _mo_fields(body)
     try:
         rows = await _gateway(request).inject_mo(*fields)
@@ -304,12 +412,7 @@ async def list_notices(request: web.Request) -> web.Response:
 
 async def publish_notice(request: web.Request) -> web.Response:
     """Publish a notice by hand (feed, webhooks, in-band as configured); 409 if its id was published."""
-    try:
-        body: object = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "the body must be JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, 'the body must be a JSON object: {"title": ..., "text": ...}')
+    body = await _json_object(request, '{"title": ..., "text": ...}')
     board = _notices(request)
     notice = _notice_fields(body)
     try:
@@ -325,9 +428,7 @@ async def publish_notice(request: web.Request) -> web.Response:
 
 def _notice_fields(body: Mapping[str, Any]) -> NoticeRecord:
     """The notice a POST /notices body describes, checked."""
-    for name in body:
-        if name not in _NOTICE_FIELDS:
-            raise ApiError(400, f"unknown field {_shown(name)}; expected: {', '.join(_NOTICE_FIELDS)}")
+    _only_fields(body, _NOTICE_FIELDS)
     texts: dict[str, str] = {}
     for name, longest in _NOTICE_LENGTHS.items():
         value = body.get(name, "" if name == "reason" else None)
@@ -362,6 +463,206 @@ def _notice_fields(body: Mapping[str, Any]) -> NoticeRecord:
                         end=moments[1], accounts=tuple(accounts), text=texts["text"])
 
 
+# -- the scenario (simulator/scenario.py): run, pause, resume, trigger -------------------------------------
+
+
+def _runner(request: web.Request) -> ScenarioRunner:
+    runner = _simulator(request).runner
+    if runner is None:
+        raise ApiError(409, "no scenario is running")
+    return runner
+
+
+def _scenario_status(request: web.Request, runner: ScenarioRunner) -> dict[str, object]:
+    return {"running": True, "name": runner.scenario.name, "paused": runner.paused,
+            **runner.status(_simulator(request).clock.now())}
+
+
+def _read_scenario(name: str) -> Scenario:
+    """The scenario ``name`` names (a ready scenario, or a regular .toml file on the server), validated.
+    Runs in a worker thread: it reads a file."""
+    try:
+        path = find_scenario(name)
+        if not path.exists():
+            ready = ", ".join(ready.stem for ready in ready_scenarios()) or "none"
+            raise ApiError(400, f"no ready scenario or file {_shown(name)}; ready scenarios: {ready}")
+        # Only what can be a scenario file: not a device (/dev/zero would be read forever) nor any other file.
+        if path.suffix != ".toml" or not path.is_file() or path.stat().st_size > _SCENARIO_BYTES:
+            raise ApiError(400, f"{_shown(name)} is not a scenario file: a .toml file of at most "
+                                f"{_SCENARIO_BYTES // 1024} KiB")
+        return load_scenario(path)
+    except ScenarioError as error:
+        raise ApiError(400, str(error)) from None
+    except (OSError, ValueError):  # a NUL in the name, a name too long for the file system, ...
+        raise ApiError(400, f"cannot read the scenario {_shown(name)}") from None
+
+
+async def get_scenario(request: web.Request) -> web.Response:
+    """The running scenario with every step's state, or ``{"running": false}``."""
+    _query(request, ())
+    runner = _simulator(request).runner
+    return _json({"running": False} if runner is None else _scenario_status(request, runner))
+
+
+async def start_scenario(request: web.Request) -> web.Response:
+    """Load a scenario (a ready one by name, or a file on the server) and play it from now; it replaces the
+    running one, unless events of that one are under way (their effects would outlive it): 409."""
+    body = await _json_object(request, '{"name": ...}')
+    _only_fields(body, ("name",))
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > _SCENARIO_NAME_MAX:
+        raise ApiError(400, "'name' must be a ready scenario's name (e.g. certification) or a scenario file's path")
+    simulator = _simulator(request)
+    if simulator.effects is None:
+        raise ApiError(503, "the simulator is not running")
+    scenario = await asyncio.to_thread(_read_scenario, name)
+    running = simulator.runner  # looked at after the read: no await between this check and the start
+    if running is not None:
+        active = [str(entry["event"]) for entry in running.status()["active"]]
+        if active:
+            raise ApiError(409, f"scenario {running.scenario.name} has events under way ({', '.join(active)}); "
+                                f"they must end before another scenario replaces it")
+    return _json(_scenario_status(request, simulator.start_scenario(scenario)), status=201)
+
+
+async def pause_scenario(request: web.Request) -> web.Response:
+    """Hold the running scenario's pending steps until resumed."""
+    runner = _runner(request)
+    if not runner.paused:
+        runner.pause()
+        _simulator(request).events.emit(runner.clock.now(), "scenario.paused", name=runner.scenario.name)
+    return _json(_scenario_status(request, runner))
+
+
+async def resume_scenario(request: web.Request) -> web.Response:
+    """Go on with the scenario, its pending steps shifted by the length of the pause."""
+    runner = _runner(request)
+    if runner.paused:
+        runner.resume()
+        _simulator(request).events.emit(runner.clock.now(), "scenario.resumed", name=runner.scenario.name)
+    return _json(_scenario_status(request, runner))
+
+
+async def trigger_event(request: web.Request) -> web.Response:
+    """Start an occurrence of one of the scenario's events now; its steps due now are performed at once."""
+    runner = _runner(request)
+    event_id = request.match_info["id"]
+    try:
+        steps = runner.trigger(event_id)
+    except LookupError as error:
+        raise ApiError(404, str(error)) from None
+    except ValueError as error:  # the event is under way
+        raise ApiError(409, str(error)) from None
+    _simulator(request).events.emit(runner.clock.now(), "scenario.triggered", name=runner.scenario.name,
+                                    id=event_id)
+    return _json({"steps": [_step(step) for step in steps]})
+
+
+# -- subscribers (clause 3.4) and suspension (clause 3.9) -------------------------------------------------
+
+
+async def list_subscribers(request: web.Request) -> web.Response:
+    """The numbers that opted in to an SP's messages, masked."""
+    _query(request, ())
+    gateway = _gateway(request)
+    account = _account_of(gateway, request.match_info["id"])
+    numbers = gateway.policy.subscribers.numbers(account.id)
+    return _json({"account": account.id, "subscribers": [gateway.mask(number) for number in numbers],
+                  "count": len(numbers)})
+
+
+async def add_subscribers(request: web.Request) -> web.Response:
+    """Opt numbers in: JSON ``{"numbers": [...]}`` or a text/csv body; all of them, or none if one is bad."""
+    gateway = _gateway(request)
+    account = _account_of(gateway, request.match_info["id"])
+    if request.content_type == "text/csv":
+        numbers, origin = _csv_numbers(await request.read()), "csv"
+    else:
+        numbers, origin = _json_numbers(await _json_object(request, '{"numbers": ["13800138000", ...]}')), "api"
+    if not numbers:
+        raise ApiError(400, "the body names no number")
+    added = await gateway.set_subscribers(account.id, numbers, subscribed=True, origin=origin)
+    return _json({"added": added, "count": len(gateway.policy.subscribers.numbers(account.id))}, status=201)
+
+
+async def remove_subscriber(request: web.Request) -> web.Response:
+    """Opt a number out; 404 if it was not a subscriber."""
+    gateway = _gateway(request)
+    account = _account_of(gateway, request.match_info["id"])
+    number = _subscriber(request.match_info["number"], "number")
+    if not await gateway.set_subscribers(account.id, [number], subscribed=False, origin="api"):
+        raise ApiError(404, f"{gateway.mask(number)} is not a subscriber of account {account.id}")
+    return _json({"removed": 1})
+
+
+async def reinstate_account(request: web.Request) -> web.Response:
+    """Lift a suspension for repeated violations (clause 3.9); the account may bind and submit again."""
+    gateway = _gateway(request)
+    account = _account_of(gateway, request.match_info["id"])
+    if gateway.policy.is_suspended(account.id):
+        gateway.policy.reinstate(account.id)
+        _simulator(request).events.emit(gateway.clock.now(), "account.reinstated", account=account.id,
+                                        origin="api")
+    return _json({"suspended": False})
+
+
+async def list_violations(request: web.Request) -> web.Response:
+    """Recorded policy violations, oldest first (evidence with numbers masked when recorded)."""
+    params = _query(request, ("account", "rule", "since", "until", "limit"))
+    since, until, limit = _time(params, "since"), _time(params, "until"), _limit(params, MAX_LIMIT)
+    rule = params.get("rule")
+    if rule is not None and rule not in RULES_BY_NAME:
+        raise ApiError(400, f"rule must be one of {', '.join(RULES_BY_NAME)}, not {_shown(rule)}")
+    store = _store(request)
+    await store.flush()  # violations are queued when found: what was refused a moment ago is shown
+    return _json(await store.violations(account=params.get("account"), since=since, until=until, rule=rule,
+                                        limit=limit))
+
+
+# -- billing (clauses 2.4, 4.2-4.4; simulator/billing.py) ---------------------------------------------------
+
+
+def _month(request: web.Request, params: Mapping[str, str], gateway: Gateway) -> str:
+    """The ``month`` parameter, checked; the current month (gateway time zone, simulated time) by default."""
+    month = params.get("month")
+    if month is None:
+        return datetime.fromtimestamp(_simulator(request).clock.now(), gateway.zone).strftime("%Y-%m")
+    try:
+        month_bounds(month, gateway.config.timezone)
+    except BillingError as error:
+        raise ApiError(400, str(error)) from None
+    return month
+
+
+async def _billing_read(request: web.Request, read: Callable[[], _T]) -> _T:
+    """``read`` (a billing computation over the store file) in a worker thread, once queued writes are in."""
+    await _store(request).flush()
+    try:
+        return await asyncio.to_thread(read)
+    except BillingError:  # the month was checked: the store file itself cannot be read
+        raise ApiError(503, "the store cannot be read now") from None
+
+
+async def get_billing(request: web.Request) -> web.Response:
+    """Every port's bill for ``month``, recomputed from the store."""
+    params = _query(request, ("month",))
+    gateway = _gateway(request)
+    month = _month(request, params, gateway)
+    bills = await _billing_read(request, partial(statement, _store(request).path, month, gateway.config))
+    return _json({"month": month, "statements": _report(bills)})
+
+
+async def get_statistics(request: web.Request) -> web.Response:
+    """The month's traffic per account and service code, recomputed from the store."""
+    params = _query(request, ("month",))
+    gateway = _gateway(request)
+    month = _month(request, params, gateway)
+    config = gateway.config
+    ports = await _billing_read(request, partial(monthly_statistics, _store(request).path, month, config.timezone,
+                                                 accounts=config.accounts))
+    return _json({"month": month, "statistics": _report(ports)})
+
+
 async def metrics(request: web.Request) -> web.Response:
     """The simulator's Prometheus series, in the text exposition format."""
     _query(request, ())
@@ -384,6 +685,18 @@ ROUTES: Final[tuple[tuple[str, str, Handler], ...]] = (
     ("/compliance", "GET", get_compliance),
     ("/notices", "GET", list_notices),
     ("/notices", "POST", publish_notice),
+    ("/scenario", "GET", get_scenario),
+    ("/scenario", "POST", start_scenario),
+    ("/scenario/pause", "POST", pause_scenario),
+    ("/scenario/resume", "POST", resume_scenario),
+    ("/scenario/trigger/{id}", "POST", trigger_event),
+    ("/accounts/{id}/subscribers", "GET", list_subscribers),
+    ("/accounts/{id}/subscribers", "POST", add_subscribers),
+    ("/accounts/{id}/subscribers/{number}", "DELETE", remove_subscriber),
+    ("/accounts/{id}/reinstate", "POST", reinstate_account),
+    ("/violations", "GET", list_violations),
+    ("/billing", "GET", get_billing),
+    ("/statistics", "GET", get_statistics),
     ("/metrics", "GET", metrics),
 )
 
@@ -457,7 +770,8 @@ def _json_content(schema: object) -> dict[str, object]:
 
 def _responses(description: str, schema: object, *errors: str, status: str = "200") -> dict[str, object]:
     """An operation's responses: the success one, the client errors it may give, and 5XX (any route)."""
-    reasons = {"400": "A bad parameter or body", "404": "Not found", "409": "Already exists"}
+    reasons = {"400": "A bad parameter or body", "404": "Not found",
+               "409": "Conflicts with the current state (already exists, nothing running, under way)"}
     responses: dict[str, object] = {status: {"description": description, "content": _json_content(schema)}}
     for error in errors:
         responses[error] = {"description": reasons[error], "content": _json_content(_ref("Error"))}
@@ -475,6 +789,35 @@ _SINCE = _query_parameter("since", "only what happened at or after this time", _
 _LIMIT_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}
 _ACCOUNT = _query_parameter("account", "only this account (SP_Id / system_id)", {"type": "string"})
 _NULLABLE_INT = {"type": ["integer", "null"]}
+
+
+def _path_parameter(name: str, description: str) -> dict[str, object]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}, "description": description}
+
+
+_ACCOUNT_ID = _path_parameter("id", "SP_Id / system_id")
+_MONTH = _query_parameter("month", "YYYY-MM; default: the current month in the gateway's time zone",
+                          {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"})
+#: The JSON type of each billing dataclass field, by its annotation (billing.py's Decimal money is a string).
+_FIELD_TYPES: Final = {"str": {"type": "string"}, "int": {"type": "integer"}, "bool": {"type": "boolean"},
+                       "Decimal": {"type": "string", "description": "yuan, an exact decimal"}}
+
+
+def _fields_schema(kind: type[Statement] | type[PortStatistics]) -> dict[str, object]:
+    """The schema of :func:`_report`'s objects of ``kind``: every field of the dataclass, in order."""
+    fields = dataclasses.fields(kind)
+    return {"type": "object", "required": [field.name for field in fields],
+            "properties": {field.name: _FIELD_TYPES[str(field.type)] for field in fields}}
+
+
+_SCENARIO_STEP_STATE = {"type": "object", "additionalProperties": True, "properties": {
+    "key": {"type": "string"}, "time": {"type": "string", "description": "in the scenario's time zone"},
+    "at": _EPOCH, "planned": _EPOCH, "offset": {"type": "string"},
+    "action": {"type": "string", "enum": list(ACTIONS)}, "event": {"type": "string"}, "kind": {"type": "string"},
+    "accounts": {"type": "array", "items": {"type": "string"}}, "detail": {"type": "string"},
+    "manual": {"type": "boolean"},
+    "state": {"type": "string", "enum": ["pending", "done", "failed", "skipped"]},
+    "error": {"type": ["string", "null"]}}}
 
 #: The OpenAPI 3.1 description of :data:`ROUTES` (checked against it by tests/simulator/test_api.py).
 OPENAPI: Final[dict[str, object]] = {
@@ -494,9 +837,30 @@ OPENAPI: Final[dict[str, object]] = {
             "responses": _responses("Every account", {"type": "array", "items": _ref("Account")})}},
         "/accounts/{id}": {"get": {
             "summary": "One account",
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
-                            "description": "SP_Id / system_id"}],
+            "parameters": [_ACCOUNT_ID],
             "responses": _responses("The account", _ref("Account"), "404")}},
+        "/accounts/{id}/subscribers": {
+            "get": {
+                "summary": "The numbers that opted in to the SP's messages (clause 3.4), masked",
+                "parameters": [_ACCOUNT_ID],
+                "responses": _responses("The subscribers", _ref("Subscribers"), "404")},
+            "post": {
+                "summary": "Opt numbers in: all of them, or none if one is not a phone number",
+                "parameters": [_ACCOUNT_ID],
+                "requestBody": {"required": True, "content": {
+                    **_json_content(_ref("SubscribersRequest")),
+                    "text/csv": {"schema": {"type": "string", "description":
+                                            "one number a line, or numbers in the first column; a first line "
+                                            "without digits is a header and is skipped"}}}},
+                "responses": _responses("Added", _ref("SubscribersAdded"), "400", "404", status="201")}},
+        "/accounts/{id}/subscribers/{number}": {"delete": {
+            "summary": "Opt a number out",
+            "parameters": [_ACCOUNT_ID, _path_parameter("number", "the full number (+86 / 0086 / 86 dropped)")],
+            "responses": _responses("Removed", _ref("SubscriberRemoved"), "400", "404")}},
+        "/accounts/{id}/reinstate": {"post": {
+            "summary": "Lift a suspension for repeated violations (clause 3.9)",
+            "parameters": [_ACCOUNT_ID],
+            "responses": _responses("The account is not suspended", _ref("Reinstated"), "404")}},
         "/sessions": {"get": {
             "summary": "Partner sessions attached now",
             "responses": _responses("Every attached session", {"type": "array", "items": _ref("Session")})}},
@@ -548,6 +912,45 @@ OPENAPI: Final[dict[str, object]] = {
                 "summary": "Publish a notice by hand: feed, partners' webhooks and in-band as configured",
                 "requestBody": {"required": True, "content": _json_content(_ref("NoticeRequest"))},
                 "responses": _responses("Published", _ref("Notice"), "400", "409", status="201")}},
+        "/scenario": {
+            "get": {
+                "summary": "The running scenario: every step with its state, the events under way, the next step",
+                "responses": _responses("The scenario, or {\"running\": false}", _ref("ScenarioStatus"))},
+            "post": {
+                "summary": "Play a scenario from now: a ready one by name, or a .toml file on the server",
+                "requestBody": {"required": True, "content": _json_content(_ref("ScenarioRequest"))},
+                "responses": _responses("Started (replacing one whose events are not under way)",
+                                        _ref("ScenarioStatus"), "400", "409", status="201")}},
+        "/scenario/pause": {"post": {
+            "summary": "Hold the scenario's pending steps",
+            "responses": _responses("Paused", _ref("ScenarioStatus"), "409")}},
+        "/scenario/resume": {"post": {
+            "summary": "Go on, every pending step shifted by the length of the pause",
+            "responses": _responses("Resumed", _ref("ScenarioStatus"), "409")}},
+        "/scenario/trigger/{id}": {"post": {
+            "summary": "Start an occurrence of one of the scenario's events now",
+            "parameters": [_path_parameter("id", "the event's id in the scenario file")],
+            "responses": _responses("The occurrence's steps (those due now are done)", _ref("TriggeredSteps"),
+                                    "404", "409")}},
+        "/violations": {"get": {
+            "summary": "Recorded policy violations, oldest first",
+            "parameters": [
+                _ACCOUNT,
+                _query_parameter("rule", "only violations of this rule",
+                                 {"type": "string", "enum": list(RULES_BY_NAME)}),
+                _SINCE,
+                _query_parameter("until", "only violations before this time", _EPOCH),
+                _query_parameter("limit", f"at most this many (default {MAX_LIMIT})", _LIMIT_SCHEMA),
+            ],
+            "responses": _responses("Matching violations", {"type": "array", "items": _ref("Violation")}, "400")}},
+        "/billing": {"get": {
+            "summary": "Every port's bill for a month (clauses 4.2, 4.3, 3.3), recomputed from the store",
+            "parameters": [_MONTH],
+            "responses": _responses("The statements", _ref("Billing"), "400")}},
+        "/statistics": {"get": {
+            "summary": "A month's traffic per account and service code (clause 2.4), recomputed from the store",
+            "parameters": [_MONTH],
+            "responses": _responses("The statistics", _ref("Statistics"), "400")}},
         "/metrics": {"get": {
             "summary": "Prometheus metrics (smsclab_* series)",
             "responses": {**_responses("Prometheus text exposition format", {"type": "string"}),
@@ -571,7 +974,51 @@ OPENAPI: Final[dict[str, object]] = {
             "max_connections": {"type": "integer"},
             "dlr_profile": {"type": "string"},
             "message_id_format": {"type": "string"},
-            "connections": {"type": "integer", "description": "sessions attached now"}}},
+            "connections": {"type": "integer", "description": "sessions attached now"},
+            "suspended": {"type": "boolean", "description": "suspended for repeated violations (clause 3.9)"},
+            "limits": {"type": "object", "description": "the rate and window in force now, after scenario overrides",
+                       "properties": {"rate": {"type": ["number", "null"]}, "window": {"type": "integer"}}}}},
+        "Subscribers": {"type": "object", "properties": {
+            "account": {"type": "string"},
+            "subscribers": {"type": "array", "items": {"type": "string"}, "description": "masked, sorted"},
+            "count": {"type": "integer"}}},
+        "SubscribersRequest": {"type": "object", "required": ["numbers"], "additionalProperties": False,
+                               "properties": {"numbers": {"type": "array", "minItems": 1, "items": {
+                                   "type": "string", "description": _SUBSCRIBER_EXPECT}}}},
+        "SubscribersAdded": {"type": "object", "properties": {
+            "added": {"type": "integer", "description": "numbers that were not subscribers yet"},
+            "count": {"type": "integer", "description": "subscribers of the account now"}}},
+        "SubscriberRemoved": {"type": "object", "properties": {"removed": {"const": 1}}},
+        "Reinstated": {"type": "object", "properties": {"suspended": {"const": False}}},
+        "ScenarioRequest": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": _SCENARIO_NAME_MAX,
+                     "description": "a ready scenario's name (e.g. certification) or a .toml file's path"}}},
+        "ScenarioStatus": {"type": "object", "required": ["running"], "properties": {
+            "running": {"type": "boolean"}, "name": {"type": "string"}, "paused": {"type": "boolean"},
+            "scenario": {"type": "string"}, "file": {"type": ["string", "null"]}, "timezone": {"type": "string"},
+            "seed": {"type": "integer"}, "start": _EPOCH, "now": _EPOCH, "paused_at": {"type": ["number", "null"]},
+            "steps": {"type": "array", "items": _SCENARIO_STEP_STATE},
+            "active": {"type": "array", "items": {"type": "object", "properties": {
+                "event": {"type": "string"}, "kind": {"type": "string"}, "since": {"type": ["number", "null"]},
+                "until": {"type": ["number", "null"]}, "detail": {"type": "string"}}}},
+            "next": {"oneOf": [_SCENARIO_STEP_STATE, {"type": "null"}]},
+            "next_in": {"type": ["number", "null"], "description": "seconds; null when paused or nothing is left"}}},
+        "TriggeredSteps": {"type": "object", "properties": {"steps": {"type": "array", "items": {
+            "type": "object", "properties": {
+                "at": _EPOCH, "action": {"type": "string", "enum": list(ACTIONS)},
+                "event": {"type": "string"}, "detail": {"type": "string"}}}}}},
+        "Violation": {"type": "object", "properties": {
+            "at": _EPOCH, "account": {"type": "string"}, "session": {"type": "string"},
+            "rule": {"type": "string", "enum": list(RULES_BY_NAME)},
+            "mode": {"type": "string", "enum": ["monitor", "enforce"]},
+            "recipients": {"type": "integer"},
+            "evidence": {"type": "object", "description": "what breached the rule; numbers masked"}}},
+        "Statement": _fields_schema(Statement),
+        "PortStatistics": _fields_schema(PortStatistics),
+        "Billing": {"type": "object", "properties": {
+            "month": {"type": "string"}, "statements": {"type": "array", "items": _ref("Statement")}}},
+        "Statistics": {"type": "object", "properties": {
+            "month": {"type": "string"}, "statistics": {"type": "array", "items": _ref("PortStatistics")}}},
         "Session": {"type": "object", "additionalProperties": True, "properties": {
             "session": {"type": "string"}, "protocol": {"type": "string"}, "account": {"type": "string"},
             "peer": {"type": "string"}, "state": {"type": "string"}, "since": _EPOCH,

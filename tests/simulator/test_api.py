@@ -20,6 +20,7 @@ from simulator.api import MAX_LIMIT, OPENAPI, ROUTES, build_app
 from simulator.clock import VirtualClock
 from simulator.config import Account, Config, load_config, with_overrides
 from simulator.observe import EventLog
+from simulator.scenario import find_scenario, load_scenario
 from simulator.server import Simulator
 
 SECRET = "Zq7#Kp2w"  # distinctive, so that finding it in any answer cannot be a coincidence
@@ -201,7 +202,8 @@ async def test_openapi_document_describes_exactly_the_route_table(api: Api) -> N
 
 async def test_openapi_query_parameters_are_those_the_handlers_take(api: Api) -> None:
     _, document = await api.get("/openapi.json")
-    valid = {"limit": "1", "since": str(START), "until": str(START + 1), "state": "pending"}
+    valid = {"limit": "1", "since": str(START), "until": str(START + 1), "state": "pending", "rule": "content",
+             "month": "2026-05"}
     for path, item in document["paths"].items():
         if "get" not in item:
             continue
@@ -233,9 +235,15 @@ async def test_openapi_references_resolve(api: Api) -> None:
 
 
 async def test_every_described_route_answers(api: Api) -> None:
+    # What some routes need to succeed: a running scenario, a subscriber to remove (whatever the table's order).
+    api.simulator.start_scenario(load_scenario(find_scenario("certification")))
+    assert api.simulator.gateway is not None
+    await api.simulator.gateway.set_subscribers(ACCOUNT, [HANDSET], subscribed=True, origin="api")
+    concrete_paths = {"/scenario/trigger/{id}": "/scenario/trigger/recovery"}
+    bodies = {"/notices": {"title": "hi", "text": "hi"}, "/scenario": {"name": "certification"},
+              "/accounts/{id}/subscribers": {"numbers": [HANDSET]}}
     for path, method, _ in ROUTES:
-        concrete = path.replace("{id}", ACCOUNT)
-        bodies = {"/notices": {"title": "hi", "text": "hi"}}
+        concrete = concrete_paths.get(path, path.replace("{id}", ACCOUNT).replace("{number}", HANDSET))
         body = bodies.get(path, {"from": HANDSET, "to": SERVICE_CODE, "text": "hi"})
         kwargs = {"json": body} if method == "POST" else {}
         status, _, _ = await api.raw(method, concrete, **kwargs)
@@ -250,10 +258,11 @@ async def test_accounts_show_contracted_limits_without_secrets(api: Api, partner
     assert status == 200
     assert accounts == [
         {"id": ACCOUNT, "service_codes": [SERVICE_CODE], "service_ids": [], "rate": None, "window": 8,
-         "max_connections": 2, "dlr_profile": "default", "message_id_format": "hex", "connections": 1},
+         "max_connections": 2, "dlr_profile": "default", "message_id_format": "hex", "connections": 1,
+         "suspended": False, "limits": {"rate": None, "window": 8}},
         {"id": "900002", "service_codes": ["10690002", "106900021"], "service_ids": ["MTEST"], "rate": 50.0,
          "window": 16, "max_connections": 4, "dlr_profile": "mixed", "message_id_format": "decimal",
-         "connections": 0},
+         "connections": 0, "suspended": False, "limits": {"rate": 50.0, "window": 16}},
     ]
     status, one = await api.get(f"/accounts/{ACCOUNT}")
     assert (status, one) == (200, accounts[0])
