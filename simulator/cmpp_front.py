@@ -30,6 +30,7 @@ class CmppFront(Front[cmpp.CmppPdu]):
 
     protocol = "cmpp"
     session: CmppSession
+    audited_elsewhere = frozenset({"CMPP_SUBMIT", "CMPP_DELIVER_RESP"})
 
     @property
     def receiving(self) -> bool:
@@ -43,6 +44,9 @@ class CmppFront(Front[cmpp.CmppPdu]):
 
     def _state_name(self) -> str:
         return self.session.state.value
+
+    def _status_of(self, pdu: cmpp.CmppPdu) -> int:
+        return int(getattr(pdu, "result", getattr(pdu, "status", getattr(pdu, "success_id", 0))))
 
     def _sequence_of(self, pdu: cmpp.CmppPdu) -> int:
         return pdu.sequence_id

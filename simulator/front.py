@@ -50,6 +50,8 @@ class Front(ABC, Generic[PduT]):
     """One partner connection: session events in, gateway decisions out."""
 
     protocol: str
+    #: Commands whose audit record is written elsewhere (submits, answers to our deliveries).
+    audited_elsewhere: frozenset[str] = frozenset()
 
     def __init__(self, gateway: Gateway, session: Session[PduT], *, peer: str,
                  write: Callable[[bytes], None], close: Callable[[], None],
@@ -214,6 +216,10 @@ class Front(ABC, Generic[PduT]):
     def _state_name(self) -> str: ...
 
     @abstractmethod
+    def _status_of(self, pdu: PduT) -> int:
+        """The status a PDU carries (0 for requests): SMPP command_status, CMPP Result/Status."""
+
+    @abstractmethod
     def _sequence_of(self, pdu: PduT) -> int: ...
 
     # -- shared machinery ----------------------------------------------------------------------------
@@ -238,6 +244,14 @@ class Front(ABC, Generic[PduT]):
                                          reason=event.reason)
             else:
                 self.counters["received"] += 1
+                self._count("in", event)
+                name = type(event).command_name
+                if name not in self.audited_elsewhere:
+                    # Every PDU is in the audit log (agreement clause 3.8); submits and delivery answers have
+                    # their own, richer events.
+                    self.gateway.events.emit(now, "pdu.received", session=self.label, account=self.account,
+                                             command=name, sequence=self._sequence_of(event),
+                                             status=self._status_of(event))
                 self._dispatch(event, now, accepted)
         if accepted:
             self._persist(accepted, now)
@@ -308,6 +322,7 @@ class Front(ABC, Generic[PduT]):
             self.gateway.events.emit(now, "internal.error", session=self.label, error=str(error))
             return
         self.counters["sent"] += 1
+        self._count("out", pdu)
         if self.session.closed:
             self._detach()
             self._close()
@@ -315,6 +330,11 @@ class Front(ABC, Generic[PduT]):
     def _send_request(self, pdu: PduT, now: float) -> None:
         self._write(self.session.send(pdu, now))
         self.counters["sent"] += 1
+        self._count("out", pdu)
+
+    def _count(self, direction: str, pdu: PduT) -> None:
+        self.gateway.metrics.count_pdu(self.protocol, direction, type(pdu).command_name,  # type: ignore[attr-defined]
+                                       self._status_of(pdu))
 
     def _delivery_answered(self, sequence: int, ok: bool, now: float) -> None:
         found = self._deliveries.pop(sequence, None)

@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -32,18 +32,16 @@ def mask_number(number: str) -> str:
 
 
 class EventLog:
-    """One JSON object per line: ``{"at": ..., "event": ..., ...fields}``; and, once a sink is attached
-    (the store's audit table), the same event as an audit record."""
+    """One JSON object per line on a stream: ``{"at": ..., "event": ..., ...fields}``; and, once a sink is
+    attached (the store's audit table), the same event as an audit record.
+
+    Written straight to the stream rather than through :mod:`logging`, whose one shared "smsclab" logger would
+    tie every simulator in a process (tests run several) to the first stream it was given."""
 
     def __init__(self, stream: TextIO | None = None, *, level: int = logging.INFO) -> None:
         self._sink: Callable[[float, str, str | None, dict[str, object]], None] | None = None
-        self._logger = logging.getLogger("smsclab")
-        self._logger.propagate = False
-        self._logger.setLevel(level)
-        if not self._logger.handlers:
-            handler = logging.StreamHandler(stream or sys.stderr)
-            handler.setFormatter(logging.Formatter("%(message)s"))
-            self._logger.addHandler(handler)
+        self._stream = stream
+        self.level = level
 
     def attach(self, sink: Callable[[float, str, str | None, dict[str, object]], None] | None) -> None:
         """Also hand every event to ``sink(at, event, account, fields)`` (``None`` detaches)."""
@@ -56,9 +54,11 @@ class EventLog:
             account = fields.get("account")
             self._sink(at, event, account if isinstance(account, str) else None, fields)
         level = logging.DEBUG if event.startswith(_PER_MESSAGE) else logging.INFO
-        if self._logger.isEnabledFor(level):
-            self._logger.log(level, json.dumps({"at": round(at, 3), "event": event, **fields}, ensure_ascii=False,
-                                         default=str, separators=(",", ":")))
+        if level >= self.level:
+            stream = self._stream or sys.stderr  # looked up late: pytest swaps sys.stderr per test
+            stream.write(json.dumps({"at": round(at, 3), "event": event, **fields}, ensure_ascii=False,
+                                    default=str, separators=(",", ":")) + "\n")
+            stream.flush()
 
 
 class Metrics:
@@ -82,6 +82,15 @@ class Metrics:
                                      ["protocol"], registry=self.registry)
         self.mo_sent = Counter("smsclab_mo_sent", "MO messages sent to partners (retries included)",
                                ["protocol"], registry=self.registry)
+        self._pdu_children: dict[tuple[str, str, str, int], Any] = {}
         self.store_seconds = Histogram("smsclab_store_commit_seconds", "Time from submit to durable commit",
                                        buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0),
                                        registry=self.registry)
+
+    def count_pdu(self, protocol: str, direction: str, command: str, status: int) -> None:
+        """One PDU in or out; the label children are kept, since ``labels()`` costs more than the increment."""
+        key = (protocol, direction, command, status)
+        child = self._pdu_children.get(key)
+        if child is None:
+            child = self._pdu_children[key] = self.pdus.labels(protocol, direction, command, str(status))
+        child.inc()

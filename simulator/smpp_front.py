@@ -47,6 +47,8 @@ class SmppFront(Front[smpp.SmppPdu]):
 
     protocol = "smpp"
     session: SmppSession
+    audited_elsewhere = frozenset({"submit_sm", "submit_multi", "data_sm", "deliver_sm_resp", "data_sm_resp",
+                                   "generic_nack"})
 
     @property
     def receiving(self) -> bool:
@@ -60,6 +62,9 @@ class SmppFront(Front[smpp.SmppPdu]):
 
     def _state_name(self) -> str:
         return self.session.state.value
+
+    def _status_of(self, pdu: smpp.SmppPdu) -> int:
+        return pdu.command_status
 
     def _sequence_of(self, pdu: smpp.SmppPdu) -> int:
         return pdu.sequence_number

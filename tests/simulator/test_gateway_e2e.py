@@ -359,3 +359,42 @@ async def test_cmpp_query_counts_the_day(sim):
     client.send(cmpp.Query(time=day, query_type=0))
     (resp,) = await client.expect(cmpp.QueryResp)
     assert (resp.mt_tlmsg, resp.mt_tlusr) == (2, 2)
+
+
+async def test_secrets_never_reach_logs_or_the_audit_and_pdus_are_counted(tmp_path):
+    import io
+
+    from simulator.observe import EventLog
+
+    stream = io.StringIO()
+    secret, wrong = "Zq9xKw7p", "Wr0ngPw8"
+    config = with_overrides(load_config(), cmpp_port=0, smpp_port=0, api_port=0, data_dir=tmp_path,
+                            accounts=[parse_account_option(f"900009:{secret}:10690009")])
+    log = EventLog(stream, level=10)  # DEBUG: per-message events too
+    simulator = Simulator(config, ScaledClock(SPEED), with_api=False, goodbye_seconds=0.2, events=log)
+    await simulator.start()
+    try:
+        for password in (wrong, secret):
+            client = await NetClient.smpp(simulator.endpoints.smpp)
+            client.send(smpp.BindTransceiver(system_id="900009", password=password))
+            await client.expect(smpp.BindTransceiverResp)
+        client.send(submit_sm(source_addr="10690009"))
+        await client.expect(smpp.SubmitSmResp)
+        cmpp_client = await NetClient.cmpp(simulator.endpoints.cmpp)
+        cmpp_client.send(cmpp_connect(account="900009", secret=wrong))
+        await cmpp_client.expect(cmpp.ConnectResp)
+        await simulator.store.flush()
+        audit = str(await simulator.store.events(limit=1000))
+        assert "session.refused" in stream.getvalue() and "submit.accepted" in stream.getvalue()
+        for text in (stream.getvalue(), audit):
+            assert secret not in text and wrong not in text
+        exposed = simulator.metrics.registry.get_sample_value(
+            "smsclab_pdus_total", {"protocol": "smpp", "direction": "in", "command": "submit_sm", "status": "0"})
+        assert exposed == 1
+        answered = simulator.metrics.registry.get_sample_value(
+            "smsclab_pdus_total", {"protocol": "smpp", "direction": "out", "command": "bind_transceiver_resp",
+                                   "status": str(int(St.ESME_RINVPASWD))})
+        assert answered == 1
+    finally:
+        log.attach(None)
+        await simulator.stop()
