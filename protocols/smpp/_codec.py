@@ -39,18 +39,26 @@ header for every response with a non-zero status (its body fields and TLVs are n
 :func:`decode` accepts such a response with or without a body: a well-formed body is kept, a missing
 or malformed one leaves the fields at their defaults. A deliver_sm_resp may also omit its body when
 successful, since its message_id is unused (§4.6.2).
+
+Fast path: interpreting the Structs costs some 40 µs a PDU, so at import each body Struct is also turned
+into a generated decoder and encoder per PDU class (the "fast path" section at the end, with the field
+types' ``_emit_fast_*`` twins). :func:`decode` and :func:`encode` run those and fall back to
+:func:`decode_reference` and :func:`encode_reference`, the Construct path described above, for anything
+they do not accept, so every error still comes from the Construct path.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
-from dataclasses import fields
+import struct
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from types import MappingProxyType
 from typing import Any, Final
 
 from construct import Adapter, Construct, Struct, Subconstruct
 
+from protocols._fast import FunctionSource, emit_instance
 from protocols.errors import LocalProtocolError, RemoteProtocolError
 from protocols.framing import FrameBuffer
 
@@ -95,7 +103,16 @@ from .pdus import (
 )
 from .tlv import MAX_TLV_VALUE, TLV_SPECS, TLV_TAGS, Tlv
 
-__all__ = ["DEFAULT_MAX_FRAME", "HEADER_SIZE", "PDU_TYPES", "decode", "encode", "frame_buffer"]
+__all__ = [
+    "DEFAULT_MAX_FRAME",
+    "HEADER_SIZE",
+    "PDU_TYPES",
+    "decode",
+    "decode_reference",
+    "encode",
+    "encode_reference",
+    "frame_buffer",
+]
 
 #: command_length, command_id, command_status, sequence_number: four 32-bit integers (§3.2).
 HEADER_SIZE: Final = 16
@@ -110,6 +127,9 @@ _MAX_SHORT_MESSAGE: Final = 254  # §4.4.1: short_message is 0-254 octets
 _MAX_DESTINATIONS: Final = 254  # §4.5.1: number_of_dests at most 254; no_unsuccess cannot exceed it
 _MESSAGE_PAYLOAD: Final = TLV_TAGS["message_payload"]
 _TIME_LENGTH: Final = 16  # §7.1: YYMMDDhhmmsstnnp
+#: Legal value lengths of the known tags, and the 2-octet tag and length of every TLV, for the fast path.
+_TLV_BOUNDS: Final = {tag: (spec.min_len, spec.max_len) for tag, spec in TLV_SPECS.items()}
+_TLV_HEAD: Final = struct.Struct(">HH")
 
 
 class _BodyError(Exception):
@@ -141,6 +161,27 @@ def _plain(container: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in container.items() if not key.startswith("_")}
 
 
+# -- fast-path emitters ----------------------------------------------------------------------------------
+# Each field type below also writes its own fast twin (see "fast path" at the end of the module): its
+# ``_emit_fast_parse`` emits the lines that read the field from ``frame`` at offset ``p`` (``n`` is the frame
+# size) into a local, or return None wherever its ``_parse`` raises (``_Int`` has ``_emit_fast_read`` instead,
+# as consecutive integers are bounds-checked together); its ``_emit_fast_build`` says what a
+# value must satisfy to be built and how it is written, accepting no value its ``_build`` refuses. ``context``
+# maps the Struct's field names to the locals that hold them, as Construct's context does.
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """How one field is written by a generated encoder: ``checks`` (expressions that must all hold, in order,
+    else the reference path is asked), ``setup`` (lines run after every field's checks, before the body is
+    formatted) and its part of the body, a bytes %-format ``fmt`` and its ``args``."""
+
+    checks: tuple[str, ...]
+    fmt: str
+    args: tuple[str, ...]
+    setup: tuple[str, ...] = ()
+
+
 class _Int(Construct):  # type: ignore[misc]
     """Unsigned big-endian Integer of ``size`` octets (SMPP v3.4 §3.1)."""
 
@@ -156,6 +197,19 @@ class _Int(Construct):  # type: ignore[misc]
             raise LocalProtocolError(f"{_field(path)} must be an unsigned integer of {self.size} octets")
         stream.write(obj.to_bytes(self.size, "big"))
         return obj
+
+    def _emit_fast_read(self, source: FunctionSource, target: str, at: str) -> None:
+        # Integers come in runs; the walker checks once that the whole run fits (_fast_parse_fields).
+        if self.size == 1:
+            source.line(f"{target} = frame[{at}]")
+        else:
+            source.line(f'{target} = int.from_bytes(frame[{at} : {at} + {self.size}], "big")')
+
+    def _emit_fast_build(self, source: FunctionSource, value: str, context: Mapping[str, str]) -> _Piece:
+        checks = (f"type({value}) is int", f"0 <= {value} < {1 << (8 * self.size)}")  # not bool: as _build
+        if self.size == 1:
+            return _Piece(checks, "%c", (value,))
+        return _Piece(checks, "%s", (f'{value}.to_bytes({self.size}, "big")',))
 
 
 class _COctet(Construct):  # type: ignore[misc]
@@ -206,6 +260,22 @@ class _COctet(Construct):  # type: ignore[misc]
         stream.write(raw + b"\0")
         return obj
 
+    def _emit_fast_parse(self, source: FunctionSource, target: str, context: Mapping[str, str]) -> None:
+        # The NUL must be within max_size octets (and the body): the chunk _parse reads.
+        source.line(f'end = frame.find(b"\\0", p, p + {self.max_size})')
+        source.line("if end < 0: return None")
+        if self.fixed:
+            source.line(f"if end != p and end != p + {_TIME_LENGTH}: return None")
+        source.line(f'{target} = frame[p:end].decode("latin-1")')
+        source.line("p = end + 1")
+
+    def _emit_fast_build(self, source: FunctionSource, value: str, context: Mapping[str, str]) -> _Piece:
+        # On the str: Latin-1 has one octet per character, so lengths and NULs are the same as on the octets.
+        checks = [f"type({value}) is str", f'"\\0" not in {value}', f"len({value}) < {self.max_size}"]
+        if self.fixed:
+            checks.append(f"(not {value} or len({value}) == {_TIME_LENGTH})")
+        return _Piece(tuple(checks), "%s\0", (f'{value}.encode("latin-1")',))
+
 
 class _ShortMessage(Construct):  # type: ignore[misc]
     """sm_length then short_message, 0-254 octets (SMPP v3.4 §4.4.1); the length is derived."""
@@ -229,6 +299,18 @@ class _ShortMessage(Construct):  # type: ignore[misc]
             raise LocalProtocolError("short_message longer than 254 octets: use message_payload")
         stream.write(bytes((len(obj),)) + obj)
         return obj
+
+    def _emit_fast_parse(self, source: FunctionSource, target: str, context: Mapping[str, str]) -> None:
+        source.line("if p >= n: return None")
+        source.line("length = frame[p]")
+        source.line("end = p + 1 + length")
+        source.line(f"if length > {_MAX_SHORT_MESSAGE} or end > n: return None")
+        source.line(f"{target} = frame[p + 1 : end]")
+        source.line("p = end")
+
+    def _emit_fast_build(self, source: FunctionSource, value: str, context: Mapping[str, str]) -> _Piece:
+        checks = (f"type({value}) is bytes", f"len({value}) <= {_MAX_SHORT_MESSAGE}")
+        return _Piece(checks, "%c%s", (f"len({value})", value))
 
 
 class _Counted(Subconstruct):  # type: ignore[misc]
@@ -255,6 +337,26 @@ class _Counted(Subconstruct):  # type: ignore[misc]
             self.subcon._build(item, stream, context, path)
         return obj
 
+    def _emit_fast_parse(self, source: FunctionSource, target: str, context: Mapping[str, str]) -> None:
+        count, items, item = source.fresh("count"), source.fresh("items"), source.fresh("item")
+        source.line("if p >= n: return None")
+        source.line(f"{count} = frame[p]")
+        source.line(f"if {count} > {_MAX_DESTINATIONS}: return None")
+        source.line("p += 1")
+        source.line(f"{items} = []")
+        with source.block(f"for _ in range({count}):"):
+            self.subcon._emit_fast_parse(source, item, context)
+            source.line(f"{items}.append({item})")
+        source.line(f"{target} = tuple({items})")
+
+    def _emit_fast_build(self, source: FunctionSource, value: str, context: Mapping[str, str]) -> _Piece:
+        chunks, item, wire = source.fresh("chunks"), source.fresh("item"), source.fresh("wire")
+        setup = [f"{chunks} = []", f"for {item} in {value}:"]
+        setup += ["    " + line for line in self.subcon._emit_fast_build_item(source, item, chunks)]
+        setup.append(f'{wire} = b"".join({chunks})')
+        checks = (f"type({value}) is tuple", f"len({value}) <= {_MAX_DESTINATIONS}")
+        return _Piece(checks, "%c%s", (f"len({value})", wire), tuple(setup))
+
 
 class _Record(Adapter):  # type: ignore[misc]
     """Maps a nested Struct onto one of the frozen entry dataclasses and back."""
@@ -270,6 +372,16 @@ class _Record(Adapter):  # type: ignore[misc]
         if not isinstance(obj, self.record):
             raise LocalProtocolError(f"{_field(path)} entries must be {self.record.__name__}")
         return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+    def _emit_fast_parse(self, source: FunctionSource, target: str, context: Mapping[str, str]) -> None:
+        values: dict[str, str] = {}
+        _fast_parse_fields(source, self.subcon, values, source.fresh("record") + "_")
+        emit_instance(source, self.record, values, target)
+
+    def _emit_fast_build_item(self, source: FunctionSource, item: str, chunks: str) -> list[str]:
+        """Lines that append the octets of the entry ``item`` to the list ``chunks`` (or return None)."""
+        lines = [f"if type({item}) is not {source.const(self.record, self.record.__name__)}: return None"]
+        return lines + _fast_build_entry(source, self.subcon, item, chunks, lead="", lead_args=())
 
 
 _U8 = _Int(1)
@@ -325,6 +437,42 @@ class _DestAddressEntry(Construct):  # type: ignore[misc]
         variant._build(values, stream, context, path)
         return obj
 
+    def _emit_fast_parse(self, source: FunctionSource, target: str, context: Mapping[str, str]) -> None:
+        flag = source.fresh("dest_flag")
+        source.line("if p >= n: return None")
+        source.line(f"{flag} = frame[p]")
+        source.line("p += 1")
+        for index, (value, variant) in enumerate(self._VARIANTS.items()):
+            with source.block(f"{'elif' if index else 'if'} {flag} == {value}:"):
+                values = {"dest_flag": flag}
+                _fast_parse_fields(source, variant, values, source.fresh("dest") + "_")
+                emit_instance(source, DestAddress, values, target)
+        source.line("else: return None")
+
+    def _emit_fast_build_item(self, source: FunctionSource, item: str, chunks: str) -> list[str]:
+        """Lines that append the octets of the entry ``item`` to the list ``chunks`` (or return None)."""
+        flag = source.fresh("dest_flag")
+        lines = [
+            f"if type({item}) is not {source.const(DestAddress, 'DestAddress')}: return None",
+            f"{flag} = {item}.dest_flag",
+        ]
+        for index, (value, variant) in enumerate(self._VARIANTS.items()):
+            carried = {node.name for node in variant.subcons}
+            # The fields of the other variant must keep their defaults, as _build's equality test demands.
+            defaults = []
+            for field in fields(DestAddress):
+                if field.name not in carried and field.name != "dest_flag":
+                    default = source.const(field.default, "default")
+                    attribute = f"{item}.{field.name}"
+                    defaults.append(f"type({attribute}) is type({default}) and {attribute} == {default}")
+            lines.append(f"{'elif' if index else 'if'} type({flag}) is int and {flag} == {value}:")
+            if defaults:
+                lines.append(f"    if not ({' and '.join(defaults)}): return None")
+            body = _fast_build_entry(source, variant, item, chunks, lead="%c", lead_args=(flag,))
+            lines += ["    " + line for line in body]
+        lines.append("else: return None")
+        return lines
+
 
 class _Tlvs(Construct):  # type: ignore[misc]
     """The optional part: TLVs up to the end of the body, kept in order (SMPP v3.4 §3.2.4, §5.3)."""
@@ -372,6 +520,45 @@ class _Tlvs(Construct):  # type: ignore[misc]
                 raise LocalProtocolError("message_payload and short_message must not both be used")
             stream.write(tlv.tag.to_bytes(2, "big") + len(tlv.value).to_bytes(2, "big") + tlv.value)
         return obj
+
+    def _emit_fast_parse(self, source: FunctionSource, target: str, context: Mapping[str, str]) -> None:
+        bounds = source.const(_TLV_BOUNDS, "bounds")
+        items = source.fresh("tlvs")
+        source.line(f"{items} = []")
+        with source.block("while p < n:"):
+            source.line("if n - p < 4: return None")
+            source.line(f"tag, length = {source.const(_TLV_HEAD, 'tlv_head')}.unpack_from(frame, p)")
+            source.line("end = p + 4 + length")
+            source.line("if end > n: return None")
+            source.line(f"limits = {bounds}.get(tag)")
+            source.line("if limits is not None and not limits[0] <= length <= limits[1]: return None")
+            if "short_message" in context:
+                source.line(f"if tag == {_MESSAGE_PAYLOAD} and {context['short_message']}: return None")
+            emit_instance(source, Tlv, {"tag": "tag", "value": "frame[p + 4 : end]"}, "tlv")
+            source.line(f"{items}.append(tlv)")
+            source.line("p = end")
+        source.line(f"{target} = tuple({items})")
+
+    def _emit_fast_build(self, source: FunctionSource, value: str, context: Mapping[str, str]) -> _Piece:
+        wire, parts = source.fresh("wire"), source.fresh("parts")
+        head, bounds = source.const(_TLV_HEAD, "tlv_head"), source.const(_TLV_BOUNDS, "bounds")
+        payload = ""
+        if "short_message" in context:
+            payload = f" or tag == {_MESSAGE_PAYLOAD} and {context['short_message']}"
+        setup = (
+            f'{wire} = b""',
+            f"if {value}:",
+            f"    {parts} = []",
+            f"    for tlv in {value}:",
+            f"        if type(tlv) is not {source.const(Tlv, 'Tlv')}: return None",
+            "        tag, data = tlv.tag, tlv.value",
+            "        if type(tag) is not int or type(data) is not bytes or not 0 <= tag <= 0xFFFF: return None",
+            f"        low, high = {bounds}.get(tag, (0, {MAX_TLV_VALUE}))",
+            f"        if not low <= len(data) <= high{payload}: return None",
+            f"        {parts}.append({head}.pack(tag, len(data)) + data)",
+            f'    {wire} = b"".join({parts})',
+        )
+        return _Piece((f"type({value}) is tuple",), "%s", (wire,), setup)
 
 
 _TLVS = _Tlvs()
@@ -595,7 +782,41 @@ def decode(frame: bytes) -> SmppPdu:
     command_status to answer with (see the module documentation for which fault gives which code),
     ``command_id`` and ``sequence`` come from the header when it was complete, ``offset`` and
     ``field`` locate the fault in the frame.
+
+    Runs the decoder generated for the command (see "fast path" below); a frame it does not accept, or
+    anything but ``bytes``, goes to :func:`decode_reference`, which gives the same PDU or raises the error.
     """
+    if type(frame) is bytes and len(frame) >= HEADER_SIZE:
+        length, command_id, status, sequence = _FAST_HEADER.unpack_from(frame)
+        decoder = _FAST_DECODERS.get(command_id)
+        if decoder is not None and length == len(frame):
+            pdu: SmppPdu | None = decoder(frame, status, sequence)
+            if pdu is not None:
+                return pdu
+    return decode_reference(frame)
+
+
+def encode(pdu: SmppPdu) -> bytes:
+    """Encode ``pdu`` into one frame, computing command_length (SMPP v3.4 §3.2).
+
+    A response with a non-zero command_status is written as the header alone (§4.4.2): its body
+    fields and TLVs are not sent. Raises :class:`LocalProtocolError` and nothing else for a value the
+    wire cannot carry: a field over its maximum size, an integer out of range, a wrong type, a known
+    TLV of illegal length, short_message together with message_payload.
+
+    Runs the encoder generated for the class (see "fast path" below); a value it does not accept goes
+    to :func:`encode_reference`, which writes the same bytes or raises the error.
+    """
+    encoder = _FAST_ENCODERS.get(type(pdu))
+    if encoder is not None:
+        frame = encoder(pdu)
+        if frame is not None:
+            return frame
+    return encode_reference(pdu)
+
+
+def decode_reference(frame: bytes) -> SmppPdu:
+    """:func:`decode` through the Construct Structs alone: the definition the fast path is held to."""
     size = len(frame)
     if size < HEADER_SIZE:
         raise RemoteProtocolError(
@@ -660,14 +881,8 @@ def _parse_body(body_format: Construct, body: bytes) -> dict[str, Any]:
     return values
 
 
-def encode(pdu: SmppPdu) -> bytes:
-    """Encode ``pdu`` into one frame, computing command_length (SMPP v3.4 §3.2).
-
-    A response with a non-zero command_status is written as the header alone (§4.4.2): its body
-    fields and TLVs are not sent. Raises :class:`LocalProtocolError` and nothing else for a value the
-    wire cannot carry: a field over its maximum size, an integer out of range, a wrong type, a known
-    TLV of illegal length, short_message together with message_payload.
-    """
+def encode_reference(pdu: SmppPdu) -> bytes:
+    """:func:`encode` through the Construct Structs alone: the definition the fast path is held to."""
     body_format = _BODIES.get(type(pdu))
     if body_format is None:
         raise LocalProtocolError(f"{type(pdu).__name__} is not an SMPP PDU type")
@@ -685,3 +900,132 @@ def encode(pdu: SmppPdu) -> bytes:
         }
     )
     return bytes(header) + bytes(body)
+
+
+# -- fast path ------------------------------------------------------------------------------------------
+# At import, every body Struct above is turned into one generated decoder and one generated encoder per PDU
+# class: the Struct's fields in order, each written by its own ``_emit_fast_*`` (the emitters section), so
+# the layout is only ever stated in the Structs. A generated function returns None instead of raising, and
+# decode/encode then run the reference path (protocols._fast explains why that keeps both paths equal).
+# A field type without emitters is an error at import: it must be given its twin before it can be used.
+
+_Decoder = Callable[[bytes, int, int], SmppPdu | None]  # (frame, command_status, sequence_number)
+_Encoder = Callable[[SmppPdu], bytes | None]
+
+
+def _header_format(header: Struct) -> struct.Struct:
+    """The header Struct as one ``struct.Struct``: it is four 4-octet Integers (§3.2)."""
+    sizes = [node.subcon.size for node in header.subcons if isinstance(node.subcon, _Int)]
+    if len(sizes) != len(header.subcons) or set(sizes) != {4}:
+        raise TypeError("the SMPP header is expected to be 4-octet Integers")
+    return struct.Struct(">" + "I" * len(sizes))
+
+
+_FAST_HEADER: Final = _header_format(_HEADER)
+
+
+def _fast_parse_fields(source: FunctionSource, body_format: Struct, context: dict[str, str], prefix: str) -> None:
+    """Emit the reading of every field of ``body_format`` into ``<prefix><name>`` locals, listed in ``context``.
+    Nested Structs (entries) take a fresh prefix of their own."""
+    nodes = list(body_format.subcons)
+    while nodes:
+        run = []
+        while nodes and isinstance(nodes[0].subcon, _Int):
+            run.append(nodes.pop(0))
+        if run:
+            # One bounds check for the run: _read refuses the first integer that does not fit, and so does this.
+            source.line(f"if p + {sum(node.subcon.size for node in run)} > n: return None")
+            at = 0
+            for node in run:
+                context[node.name] = f"{prefix}{node.name}"
+                node.subcon._emit_fast_read(source, context[node.name], f"p + {at}" if at else "p")
+                at += node.subcon.size
+            source.line(f"p += {at}")
+            continue
+        node = nodes.pop(0)
+        context[node.name] = f"{prefix}{node.name}"
+        node.subcon._emit_fast_parse(source, context[node.name], context)
+
+
+def _fast_decoder(cls: type[SmppPdu], body_format: Struct) -> _Decoder:
+    origin = f"SMPP {cls.command_name}"
+    source = FunctionSource(f"decode_{cls.__name__}", "frame, command_status, sequence_number", origin)
+    header_only = {"command_status": "command_status", "sequence_number": "sequence_number"}
+    source.line("n = len(frame)")
+    if cls in _BODY_OPTIONAL or cls.command_id & _RESPONSE_BIT:
+        # decode_reference gives a response without a body its header alone when the body is optional or the
+        # status is not 0; a Struct that parses an empty body (TLVs only) also leaves every field at its default.
+        condition = f"n == {HEADER_SIZE}" + ("" if cls in _BODY_OPTIONAL else " and command_status")
+        with source.block(f"if {condition}:"):
+            emit_instance(source, cls, header_only, "pdu")
+            source.line("return pdu")
+    source.line(f"p = {HEADER_SIZE}")
+    context: dict[str, str] = {}
+    _fast_parse_fields(source, body_format, context, "v_")
+    source.line("if p != n: return None")  # bytes after the body (TLVs always run to its end)
+    emit_instance(source, cls, header_only | context, "pdu")
+    source.line("return pdu")
+    decoder: _Decoder = source.compile()
+    return decoder
+
+
+def _fast_encoder(cls: type[SmppPdu], body_format: Struct) -> _Encoder:
+    source = FunctionSource(f"encode_{cls.__name__}", "pdu", f"SMPP {cls.command_name}")
+    header, header_values = source.const(_FAST_HEADER, "header"), "command_status, sequence_number"
+    source.line("command_status, sequence_number = pdu.command_status, pdu.sequence_number")
+    header_fields = {name: name for name in _HEADER_FIELDS}
+    source.require([check for piece in _fast_build_pieces(source, _HEADER, header_fields) for check in piece.checks])
+    if cls.command_id & _RESPONSE_BIT:
+        # §4.4.2: an error response is its header alone, as encode_reference writes it.
+        source.line(f"if command_status: return {header}.pack({HEADER_SIZE}, {cls.command_id}, {header_values})")
+    context = {node.name: f"v_{node.name}" for node in body_format.subcons}
+    pieces = _fast_build_pieces(source, body_format, context)
+    for node in body_format.subcons:
+        source.line(f"{context[node.name]} = pdu.{node.name}")
+    source.require([check for piece in pieces for check in piece.checks])
+    fmt = "".join(piece.fmt for piece in pieces).encode("latin-1")
+    arguments = ", ".join(argument for piece in pieces for argument in piece.args)
+    if fmt:
+        with source.block("try:"):
+            for piece in pieces:
+                for line in piece.setup:
+                    source.line(line)
+            source.line(f"body = {fmt!r} % ({arguments},)")
+        with source.block("except UnicodeEncodeError:"):
+            source.line("return None")  # text that is not Latin-1: the reference path names the field
+    else:
+        source.line('body = b""')
+    source.line(f"return {header}.pack({HEADER_SIZE} + len(body), {cls.command_id}, {header_values}) + body")
+    encoder: _Encoder = source.compile()
+    return encoder
+
+
+def _fast_build_pieces(source: FunctionSource, body_format: Struct, context: Mapping[str, str]) -> list[_Piece]:
+    """The pieces of the fields of ``body_format`` that ``context`` names (all but the header's computed ones),
+    their values being in the locals it maps them to."""
+    return [
+        node.subcon._emit_fast_build(source, context[node.name], context)
+        for node in body_format.subcons
+        if node.name in context
+    ]
+
+
+def _fast_build_entry(
+    source: FunctionSource, body_format: Struct, item: str, chunks: str, *, lead: str, lead_args: tuple[str, ...]
+) -> list[str]:
+    """Lines that check the fields of the entry ``item`` against ``body_format`` and append its octets, after
+    ``lead`` (a %-format for ``lead_args``), to the list ``chunks``."""
+    prefix = source.fresh("entry") + "_"
+    context = {node.name: f"{prefix}{node.name}" for node in body_format.subcons}
+    pieces = _fast_build_pieces(source, body_format, context)
+    lines = [f"{context[node.name]} = {item}.{node.name}" for node in body_format.subcons]
+    lines.append(f"if not ({' and '.join(check for piece in pieces for check in piece.checks)}): return None")
+    lines += [line for piece in pieces for line in piece.setup]
+    fmt = (lead + "".join(piece.fmt for piece in pieces)).encode("latin-1")
+    arguments = ", ".join((*lead_args, *(argument for piece in pieces for argument in piece.args)))
+    lines.append(f"{chunks}.append({fmt!r} % ({arguments},))")
+    return lines
+
+
+_FAST_DECODERS: Final = {cls.command_id: _fast_decoder(cls, body_format) for cls, body_format in _BODIES.items()}
+_FAST_ENCODERS: Final = {cls: _fast_encoder(cls, body_format) for cls, body_format in _BODIES.items()}
