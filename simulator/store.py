@@ -16,6 +16,7 @@ event loop never blocks on SQLite.
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import queue
 import sqlite3
@@ -191,6 +192,10 @@ _INSERT_MO = f"INSERT INTO mo ({', '.join(_MO_COLUMNS)}) VALUES ({', '.join('?' 
 _Operation = Callable[[sqlite3.Connection], Any]
 
 
+def _wake_only(db: sqlite3.Connection) -> None:
+    """Wakes the writer so that queued audit events get committed."""
+
+
 class Store:
     """The sqlite store of one simulator; see the module docstring. Use :meth:`open`."""
 
@@ -200,6 +205,8 @@ class Store:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._local = threading.local()
+        #: Audit events waiting for the next commit (deque: appended by the loop, drained by the writer).
+        self._events: collections.deque[tuple[float, str | None, str, str]] = collections.deque()
         #: Commits done and operations they carried (figures for /metrics and the benchmarks).
         self.commits = 0
         self.committed_operations = 0
@@ -288,10 +295,12 @@ class Store:
         return self._enqueue(lambda db: db.execute("DELETE FROM events WHERE at < ?", (cutoff,)))
 
     def record_event(self, at: float, kind: str, account: str | None, detail: dict[str, object]) -> None:
-        """Queue an audit event; it is committed with the next group, nobody waits for it."""
+        """Queue an audit event; it is committed with the next group (one INSERT for all of them), nobody
+        waits for it."""
         text = json.dumps(detail, ensure_ascii=False, separators=(",", ":"), default=str)
-        self._queue.put((lambda db: db.execute(
-            "INSERT INTO events (at, account, kind, detail) VALUES (?, ?, ?, ?)", (at, account, kind, text)), None))
+        if not self._events:  # the first event since the last commit wakes the writer
+            self._queue.put((_wake_only, None))
+        self._events.append((at, account, kind, text))
 
     # -- reads ----------------------------------------------------------------------------------------
 
@@ -524,6 +533,11 @@ class Store:
             db.execute("BEGIN IMMEDIATE")
             for operation, _ in work:
                 operation(db)
+            events = []
+            while self._events:
+                events.append(self._events.popleft())
+            if events:
+                db.executemany("INSERT INTO events (at, account, kind, detail) VALUES (?, ?, ?, ?)", events)
             db.execute("COMMIT")
         except sqlite3.Error as error:
             outcome = StoreError(f"commit failed: {error}")
