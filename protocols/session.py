@@ -269,6 +269,14 @@ class Session(ABC, Generic[PduT]):
         """Reserve the next sequence number for a request the caller is about to build."""
         return next(self._sequence)
 
+    def forget(self, request: object) -> None:
+        """Stop waiting to answer ``request``: the application decided it will never answer it (an outage
+        that swallows requests), so it must not hold the peer's window any more."""
+        if not isinstance(request, (ResponseTimeout, KeepAliveAnswered, PeerViolation, Disconnect)):
+            sequence = self._sequence_of(request)  # type: ignore[arg-type]
+            if self._theirs.get(sequence) is request:
+                del self._theirs[sequence]
+
     def data_to_send(self) -> bytes:
         """Everything the session queued on its own since the last call (answers, probes)."""
         data = bytes(self._outbox)

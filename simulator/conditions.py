@@ -28,6 +28,12 @@ class Conditions:
         self.random = rng or random.Random(0)
         self.maintenance: dict[str, Maintenance] = {}
         self.faults: dict[str, Fault] = {}
+        #: Each fault's own generator, derived from the scenario's seed (Scenario.rng), so that a scenario
+        #: replays the same draws whatever else the simulator does.
+        self.rngs: dict[str, random.Random] = {}
+
+    def _rng(self, fault: Fault) -> random.Random:
+        return self.rngs.get(fault.id, self.random)
 
     @property
     def quiet(self) -> bool:
@@ -53,13 +59,13 @@ class Conditions:
         if self.refuses_binds(account):
             return MAINTENANCE
         for fault in self._faults(account, "error_burst"):
-            if fault.code is not None and self.random.random() < fault.ratio:
+            if fault.code is not None and self._rng(fault).random() < fault.ratio:
                 return Refusal("fault:error_burst", fault.code.cmpp, fault.code.smpp)
         return None
 
     def response_delay(self, account: str) -> float:
         """Seconds to hold back each response (latency faults), 0 when none is active."""
-        return sum(self.random.uniform(*fault.latency) for fault in self._faults(account, "latency")
+        return sum(self._rng(fault).uniform(*fault.latency) for fault in self._faults(account, "latency")
                    if fault.latency is not None)
 
     def receipt_profile(self, account: str, base: DlrProfile) -> DlrProfile:

@@ -20,7 +20,7 @@ from typing import Any
 from simulator.gateway import Gateway
 from simulator.notices import NoticeBoard, NoticeRecord
 from simulator.policy import Mode
-from simulator.scenario import BulkGuard, Capacity, Fault, Maintenance, Notice, Step
+from simulator.scenario import BulkGuard, Capacity, Fault, Maintenance, Notice, Scenario, Step
 
 __all__ = ["ScenarioEffects"]
 
@@ -37,6 +37,9 @@ class ScenarioEffects:
         self._held: dict[str, list[Any]] = {}
         self._bulk_before: dict[str, tuple[int, float, Mode | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        #: The scenario being replayed: its seed drives every random draw of its faults.
+        self.scenario: Scenario | None = None
+        self._occurrences: dict[str, int] = {}
 
     def _accounts(self, scoped: Maintenance | Capacity | Fault | BulkGuard | Notice) -> list[str]:
         return [account.id for account in self.gateway.config.accounts if scoped.applies_to(account.id)]
@@ -69,6 +72,7 @@ class ScenarioEffects:
     def end_maintenance(self, maintenance: Maintenance, now: float) -> None:
         """Service is restored."""
         self.gateway.conditions.maintenance.pop(maintenance.id, None)
+        self.gateway.wake_dispatchers()  # receipts and MO held back during the outage may go out now
         if maintenance.mode == "refuse" and "*" in maintenance.accounts and self._listening is not None:
             self._spawn(self._listening(True))
         self.gateway.events.emit(now, "maintenance.ended", id=maintenance.id, accounts=list(maintenance.accounts))
@@ -115,13 +119,18 @@ class ScenarioEffects:
             for link in links:
                 link.hold(True)
             self._held[fault.id] = links
+        if self.scenario is not None:
+            occurrence = self._occurrences[fault.id] = self._occurrences.get(fault.id, 0) + 1
+            self.gateway.conditions.rngs[fault.id] = self.scenario.rng(fault.id, occurrence)
         self.gateway.conditions.faults[fault.id] = fault
 
     def end_fault(self, fault: Fault, now: float) -> None:
         """The fault clears; connections it froze half-open are dropped (their partners must reconnect)."""
         self.gateway.conditions.faults.pop(fault.id, None)
+        self.gateway.conditions.rngs.pop(fault.id, None)
         for link in self._held.pop(fault.id, []):
             link.abort()
+        self.gateway.wake_dispatchers()  # what a black hole held back may go out now
         self.gateway.events.emit(now, "fault.ended", id=fault.id, fault=fault.fault, accounts=list(fault.accounts))
 
     # -- abnormal bulk (clause 2.8) --------------------------------------------------------------------

@@ -96,8 +96,11 @@ class Front(ABC, Generic[PduT]):
         now = self.gateway.clock.now()
         events = self.session.receive_data(data, now)
         if not self.gateway.conditions.quiet and self.gateway.conditions.is_silent(self.account):
-            # Silent maintenance / black hole: read everything, answer nothing, not even keep-alives.
+            # Silent maintenance / black hole: read everything, answer nothing, not even keep-alives. What was
+            # swallowed is forgotten, as a real outage loses it: it must not hold the window afterwards.
             self.session.data_to_send()
+            for event in events:
+                self.session.forget(event)
             return
         self._handle_events(events, now)
 
@@ -183,8 +186,11 @@ class Front(ABC, Generic[PduT]):
         """Whether the session is bound to receive receipts and MO at all."""
 
     def can_receive(self) -> bool:
-        """Whether the session may be sent a receipt or MO now: bound to receive, with room in its window."""
-        return self.receiving and self.session.can_send_request
+        """Whether the session may be sent a receipt or MO now: bound to receive, with room in its window, and
+        not silenced (an outage holds deliveries back; the dispatcher is woken when it ends)."""
+        conditions = self.gateway.conditions
+        silent = not conditions.quiet and conditions.is_silent(self.account)
+        return self.receiving and self.session.can_send_request and not silent
 
     @abstractmethod
     def shut_down(self) -> None:

@@ -250,8 +250,8 @@ class Gateway:
         state.links.append(link)
         self.metrics.binds.labels(link.protocol, link.account).set(
             sum(1 for other in state.links if other.protocol == link.protocol))
-        self._receipts_wake.set()
-        self._mo_wake.set()
+        # What waited for a session of this account goes out now, not at its next retry.
+        self.store.bring_forward(link.account).add_done_callback(lambda _: self.wake_dispatchers())
 
     def detach(self, link: Link) -> None:
         """The session ended."""

@@ -191,6 +191,7 @@ class Simulator:
         if self._runner_task is not None:
             self._runner_task.cancel()
         self.scenario = scenario
+        self.effects.scenario = scenario
         self.runner = ScenarioRunner(scenario, self.effects, self.clock,
                                      fault_notice_delay=self.config.notices.fault_delay)
         self._runner_task = asyncio.ensure_future(self.runner.run(linger=True))

@@ -259,6 +259,16 @@ class Store:
         return self._enqueue(lambda db: db.execute(
             "UPDATE mo SET state = ?, due = ?, attempts = ? WHERE id = ?", (state, due, attempts, mo_rowid)))
 
+    def bring_forward(self, account: str) -> asyncio.Future[None]:
+        """Make due again what was put off because no session of ``account`` could receive it: receipts and MO
+        never sent yet whose next look was pushed past their own due time."""
+        def run(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE messages SET receipt_due = done_at WHERE account = ? AND receipt_state = 'pending' "
+                       "AND receipt_due > done_at", (account,))
+            db.execute("UPDATE mo SET due = created_at WHERE account = ? AND state = 'pending' AND due > created_at",
+                       (account,))
+        return self._enqueue(run)
+
     def cancel_message(self, message_rowid: int, at: float) -> asyncio.Future[None]:
         """Mark a message deleted before delivery (SMPP cancel_sm, CMPP_CANCEL): no receipt will follow."""
         return self._enqueue(lambda db: db.execute(
