@@ -37,6 +37,7 @@ __all__ = [
     "PeerViolation",
     "ResponseTimeout",
     "Role",
+    "Rule",
     "SequenceCounter",
     "Session",
     "SessionEvent",
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 PduT = TypeVar("PduT")
+StateT = TypeVar("StateT", bound=enum.Enum)
 
 
 class Role(enum.Enum):
@@ -54,6 +56,26 @@ class Role(enum.Enum):
     CLIENT = "client"
     #: The carrier side: SMPP SMSC (MC), CMPP ISMG.
     SERVER = "server"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule(Generic[StateT]):
+    """One row of a session table: the states in which a request is legal and which end may send it
+    (SMPP v3.4 Table 2-1; CMPP 3.0 §8.4 gives each command its direction)."""
+
+    states: frozenset[StateT]
+    #: The partner's end may send it (SMPP ESME, CMPP SP).
+    client: bool
+    #: The carrier's end may send it (SMPP SMSC, CMPP ISMG).
+    server: bool
+
+    def issuer_ok(self, role: Role) -> bool:
+        """Whether the end playing ``role`` may send this request."""
+        return self.client if role is Role.CLIENT else self.server
+
+    def allows(self, state: StateT, sender: Role) -> bool:
+        """Whether ``sender`` may send this request in ``state``."""
+        return state in self.states and self.issuer_ok(sender)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,9 +234,9 @@ class Session(ABC, Generic[PduT]):
 
     @abstractmethod
     def _check_inbound(self, pdu: PduT) -> bytes | None:
-        """Apply the state table to a received request or response.
+        """Apply the state table to a received request.
 
-        Returns ``None`` when the PDU is legal (after moving the state machine), or the bytes to answer
+        Returns ``None`` when the request is legal (after moving the state machine), or the bytes to answer
         with when it is not. Raises :class:`RemoteProtocolError` (code ``None``) when the only answer is
         to close.
         """
@@ -470,13 +492,8 @@ class Session(ABC, Generic[PduT]):
             events.append(PeerViolation(ViolationKind.UNEXPECTED_RESPONSE, RemoteProtocolError(
                 "response matches no outstanding request", code=None, sequence=sequence), answered=False))
             return
-        try:
-            refusal = self._check_inbound(pdu)
-        except RemoteProtocolError as error:
-            self._fatal(error, events, ViolationKind.ILLEGAL_STATE)
-            return
-        if refusal is not None:
-            self._outbox += refusal
+        # A response is legal exactly when it answers one of our requests; it may still move the state.
+        self._advance(pdu)
         events.append(pdu)
         if self._on_closed_by_response(pdu):
             self._closed = True

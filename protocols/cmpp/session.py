@@ -19,11 +19,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
 from protocols.errors import LocalProtocolError, RemoteProtocolError
-from protocols.session import Role, SequenceCounter, Session, Timing, ViolationKind
+from protocols.session import Role, Rule, SequenceCounter, Session, Timing, ViolationKind
 
 from . import pdus
 from ._codec import frame_buffer
@@ -36,7 +35,6 @@ __all__ = [
     "RULES",
     "CmppSession",
     "CmppState",
-    "Rule",
     "refusal",
 ]
 
@@ -58,29 +56,16 @@ _CONNECTED = frozenset({CmppState.CONNECTED})
 _LIVE = frozenset({CmppState.CONNECTED, CmppState.TERMINATING})
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """Where a request is legal and who may send it (CMPP 3.0 §8.4: SP→ISMG, ISMG→SP or both)."""
-
-    states: frozenset[CmppState]
-    sp: bool
-    ismg: bool
-
-    def issuer_ok(self, role: Role) -> bool:
-        """Whether the end playing ``role`` may send this request."""
-        return self.sp if role is Role.CLIENT else self.ismg
-
-
 #: Request rows; a response is legal exactly when it answers an outstanding request. A TERMINATE or an
 #: ACTIVE_TEST that crosses our own TERMINATE is still answered (TERMINATING).
-RULES: Mapping[int, Rule] = MappingProxyType({
-    pdus.Connect.command_id: Rule(_OPEN, sp=True, ismg=False),
-    pdus.Terminate.command_id: Rule(_LIVE, sp=True, ismg=True),
-    pdus.Submit.command_id: Rule(_CONNECTED, sp=True, ismg=False),
-    pdus.Deliver.command_id: Rule(_CONNECTED, sp=False, ismg=True),
-    pdus.Query.command_id: Rule(_CONNECTED, sp=True, ismg=False),
-    pdus.Cancel.command_id: Rule(_CONNECTED, sp=True, ismg=False),
-    pdus.ActiveTest.command_id: Rule(_LIVE, sp=True, ismg=True),
+RULES: Mapping[int, Rule[CmppState]] = MappingProxyType({
+    pdus.Connect.command_id: Rule(_OPEN, client=True, server=False),
+    pdus.Terminate.command_id: Rule(_LIVE, client=True, server=True),
+    pdus.Submit.command_id: Rule(_CONNECTED, client=True, server=False),
+    pdus.Deliver.command_id: Rule(_CONNECTED, client=False, server=True),
+    pdus.Query.command_id: Rule(_CONNECTED, client=True, server=False),
+    pdus.Cancel.command_id: Rule(_CONNECTED, client=True, server=False),
+    pdus.ActiveTest.command_id: Rule(_LIVE, client=True, server=True),
 })
 
 _COMMAND_WORD_ERROR = SubmitResult.COMMAND_WORD  # Result 2, CMPP 3.0 §8.4.3.2 / §8.4.5.2
@@ -191,12 +176,9 @@ class CmppSession(Session[pdus.CmppPdu]):
         return self.our_role is Role.SERVER and self.state is CmppState.OPEN
 
     def _check_inbound(self, pdu: pdus.CmppPdu) -> bytes | None:
-        if self._is_response(pdu):
-            self._advance(pdu)
-            return None
         rule = RULES[pdu.command_id]
         their_role = Role.SERVER if self.our_role is Role.CLIENT else Role.CLIENT
-        if self.state in rule.states and rule.issuer_ok(their_role):
+        if rule.allows(self.state, their_role):
             self._advance(pdu)
             return None
         if isinstance(pdu, pdus.Terminate) and self.state is CmppState.OPEN:

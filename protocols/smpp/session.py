@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 from protocols.errors import LocalProtocolError, RemoteProtocolError
 from protocols.framing import FramingError
-from protocols.session import Role, SequenceCounter, Session, Timing, ViolationKind
+from protocols.session import Role, Rule, SequenceCounter, Session, Timing, ViolationKind
 
 from . import pdus
 from ._codec import PDU_TYPES, decode, encode, frame_buffer
@@ -57,41 +57,28 @@ _RX = frozenset({SmppState.BOUND_RX, SmppState.BOUND_TRX})
 _BOUND = _TX | _RX
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """Where a request is legal and who may issue it (one row of SMPP v3.4 Table 2-1)."""
-
-    states: frozenset[SmppState]
-    esme: bool
-    smsc: bool
-
-    def issuer_ok(self, role: Role) -> bool:
-        """Whether the end playing ``role`` may send this request."""
-        return self.esme if role is Role.CLIENT else self.smsc
-
-
 #: SMPP v3.4 Table 2-1, request rows (a response is legal exactly when it answers an outstanding request).
 #: replace_sm: the table lists BOUND_TX only; §2.2 says a transceiver has "the complete set" of
 #: transmitter operations, so BOUND_TRX is included. broadcast_sm and its query/cancel (5.0 §4.6) are
 #: transmitter operations like submit_sm.
-RULES: Mapping[int, Rule] = MappingProxyType({
-    pdus.BindTransmitter.command_id: Rule(_OPEN, esme=True, smsc=False),
-    pdus.BindReceiver.command_id: Rule(_OPEN, esme=True, smsc=False),
-    pdus.BindTransceiver.command_id: Rule(_OPEN, esme=True, smsc=False),
-    pdus.Outbind.command_id: Rule(_OPEN, esme=False, smsc=True),
-    pdus.Unbind.command_id: Rule(_BOUND, esme=True, smsc=True),
-    pdus.SubmitSm.command_id: Rule(_TX, esme=True, smsc=False),
-    pdus.SubmitMulti.command_id: Rule(_TX, esme=True, smsc=False),
-    pdus.DataSm.command_id: Rule(_BOUND, esme=True, smsc=True),
-    pdus.DeliverSm.command_id: Rule(_RX, esme=False, smsc=True),
-    pdus.QuerySm.command_id: Rule(_TX, esme=True, smsc=False),
-    pdus.CancelSm.command_id: Rule(_TX, esme=True, smsc=False),
-    pdus.ReplaceSm.command_id: Rule(_TX, esme=True, smsc=False),
-    pdus.EnquireLink.command_id: Rule(_BOUND, esme=True, smsc=True),
-    pdus.AlertNotification.command_id: Rule(_RX, esme=False, smsc=True),
-    pdus.BroadcastSm.command_id: Rule(_TX, esme=True, smsc=False),
-    pdus.QueryBroadcastSm.command_id: Rule(_TX, esme=True, smsc=False),
-    pdus.CancelBroadcastSm.command_id: Rule(_TX, esme=True, smsc=False),
+RULES: Mapping[int, Rule[SmppState]] = MappingProxyType({
+    pdus.BindTransmitter.command_id: Rule(_OPEN, client=True, server=False),
+    pdus.BindReceiver.command_id: Rule(_OPEN, client=True, server=False),
+    pdus.BindTransceiver.command_id: Rule(_OPEN, client=True, server=False),
+    pdus.Outbind.command_id: Rule(_OPEN, client=False, server=True),
+    pdus.Unbind.command_id: Rule(_BOUND, client=True, server=True),
+    pdus.SubmitSm.command_id: Rule(_TX, client=True, server=False),
+    pdus.SubmitMulti.command_id: Rule(_TX, client=True, server=False),
+    pdus.DataSm.command_id: Rule(_BOUND, client=True, server=True),
+    pdus.DeliverSm.command_id: Rule(_RX, client=False, server=True),
+    pdus.QuerySm.command_id: Rule(_TX, client=True, server=False),
+    pdus.CancelSm.command_id: Rule(_TX, client=True, server=False),
+    pdus.ReplaceSm.command_id: Rule(_TX, client=True, server=False),
+    pdus.EnquireLink.command_id: Rule(_BOUND, client=True, server=True),
+    pdus.AlertNotification.command_id: Rule(_RX, client=False, server=True),
+    pdus.BroadcastSm.command_id: Rule(_TX, client=True, server=False),
+    pdus.QueryBroadcastSm.command_id: Rule(_TX, client=True, server=False),
+    pdus.CancelBroadcastSm.command_id: Rule(_TX, client=True, server=False),
 })
 
 #: The state a successful bind response leads to (SMPP v3.4 §2.2).
@@ -203,15 +190,12 @@ class SmppSession(Session[pdus.SmppPdu]):
         return self.our_role is Role.SERVER and self.state is SmppState.OPEN
 
     def _check_inbound(self, pdu: pdus.SmppPdu) -> bytes | None:
-        if self._is_response(pdu):
-            self._advance(pdu)
-            return None
         if isinstance(pdu, pdus.EnquireLink) and self.profile.enquire_link_unbound \
                 and self.state in (SmppState.OPEN, SmppState.UNBOUND):
             return None
         rule = RULES[pdu.command_id]
         their_role = Role.SERVER if self.our_role is Role.CLIENT else Role.CLIENT
-        if self.state in rule.states and rule.issuer_ok(their_role):
+        if rule.allows(self.state, their_role):
             self._advance(pdu)
             return None
         if pdu.command_id in _BINDS and self.state is not SmppState.OPEN:
