@@ -1,7 +1,7 @@
 """What both protocol fronts share: one partner connection between a sans-IO session and the gateway.
 
-A front owns the session of one connection and speaks to the driver through two callables (``write`` and
-``close``), so the same front runs under the asyncio server and in tests without sockets. It is also the
+A front owns the session of one connection and speaks to the driver through callables (``write``, ``close``
+and ``pause_reading``), so the same front runs under the asyncio server and in tests without sockets. It is also the
 gateway's :class:`~simulator.gateway.Link` for that connection once the partner has bound.
 
 The submit path answers only after the store has committed (a response is a promise that the message is on
@@ -41,6 +41,7 @@ def _digest_rows(rows: tuple[MessageRow, ...]) -> str:
 
 def _fingerprint(content: bytes, destinations: tuple[str, ...]) -> str:
     return hashlib.blake2b(content + "|".join(destinations).encode(), digest_size=8).hexdigest()
+
 
 PduT = TypeVar("PduT")
 _labels = itertools.count(1)
@@ -117,7 +118,7 @@ class Front(ABC, Generic[PduT]):
         for task in self._tasks:
             task.cancel()
 
-    # -- Link (receipts and MO towards the partner) --------------------------------------------------
+    # -- writing (one write per loop turn) -----------------------------------------------------------
 
     def _write(self, data: bytes) -> None:
         if self.frozen or not data:
@@ -135,6 +136,8 @@ class Front(ABC, Generic[PduT]):
     def _close(self) -> None:
         self._flush_out()  # what was answered goes out before the connection closes
         self._transport_close()
+
+    # -- Link (what the gateway and the scenarios do to this connection) -------------------------------
 
     def set_window(self, window: int) -> None:
         """Requests the partner may have unanswered from now on (the contract's, or a scenario's)."""
