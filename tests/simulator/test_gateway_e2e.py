@@ -398,3 +398,25 @@ async def test_secrets_never_reach_logs_or_the_audit_and_pdus_are_counted(tmp_pa
     finally:
         log.attach(None)
         await simulator.stop()
+
+
+async def test_nothing_is_acknowledged_when_the_store_cannot_commit(sim, monkeypatch):
+    """reliability.md D4: a commit that fails is never answered OK (SMPP ESME_RSYSERR, CMPP vendor Result 100)."""
+    from simulator.store import StoreError
+
+    def failing_insert(rows):
+        future = asyncio.get_running_loop().create_future()
+        future.set_exception(StoreError("commit failed: disk I/O error"))
+        return future
+
+    monkeypatch.setattr(sim.store, "insert_messages", failing_insert)
+    smpp_client = await bound_smpp(sim)
+    smpp_client.send(submit_sm())
+    (resp,) = await smpp_client.expect(smpp.SubmitSmResp)
+    assert resp.command_status == St.ESME_RSYSERR
+    cmpp_client = await connected_cmpp(sim)
+    cmpp_client.send(cmpp_submit())
+    (result,) = await cmpp_client.expect(cmpp.SubmitResp)
+    assert (result.result, result.msg_id) == (100, 0)
+    monkeypatch.undo()
+    assert await sim.store.search_messages() == []
