@@ -331,9 +331,14 @@ class Gateway:
         if state.bucket is not None and not state.bucket.take(len(submission.destinations), now):
             self.metrics.throttled.labels(account_id).inc()
             return THROTTLED
-        message = self._reassembler.add(key=(account_id, submission.source, submission.destinations),
-                                        short_message=submission.content, udhi=submission.udhi,
-                                        encoding=submission.encoding, now=now, sar=submission.sar, pk=submission.pk)
+        if concat == (None, 1, 1):  # a single-part message is its own whole text: nothing to reassemble
+            message_text: str | None = segment_text
+        else:
+            message = self._reassembler.add(key=(account_id, submission.source, submission.destinations),
+                                            short_message=submission.content, udhi=submission.udhi,
+                                            encoding=submission.encoding, now=now, sar=submission.sar,
+                                            pk=submission.pk)
+            message_text = None if message is None else message.text
         ids = self._message_ids(submission.protocol, state.account, len(submission.destinations), now)
         rows = []
         profile = state.profile if self.conditions.quiet else self.conditions.receipt_profile(account_id, state.profile)
@@ -344,7 +349,7 @@ class Gateway:
                 id=row_id, message_id=message_id, account=account_id, protocol=submission.protocol,
                 session=submission.session, submitted_at=now, source=submission.source, destination=destination,
                 data_coding=submission.data_coding, content=submission.content, text=segment_text,
-                message_text=None if message is None else message.text,
+                message_text=message_text,
                 segment_ref=concat[0], segment_total=concat[1], segment_number=concat[2],
                 registered_delivery=submission.receipt.value, service_id=submission.service_id,
                 state=stat, err=err, done_at=done_at, receipt_state="pending" if wants else "none",

@@ -85,6 +85,10 @@ class ContentLists:
 
     categories: Mapping[str, tuple[re.Pattern[str], ...]]
     advertising: tuple[re.Pattern[str], ...]
+    #: Every category's patterns as one alternation (group ``c<i>`` = category i), so that a submit is scanned
+    #: once rather than once per pattern; ``None`` when the patterns cannot be combined (clashing group names).
+    scan: re.Pattern[str] | None = None
+    advertising_scan: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +200,13 @@ def _content(policy: Policy, c: Check) -> Mapping[str, object] | None:
     lists = policy.settings.content
     if lists is None:
         return None
+    if lists.scan is not None:
+        found = lists.scan.search(c.text)
+        if found is None:
+            return None
+        names = list(lists.categories)
+        category = next(name for i, name in enumerate(names) if found.group(f"c{i}") is not None)
+        return {"category": category, "matched": found.group(0)}
     for category, patterns in lists.categories.items():
         for pattern in patterns:
             found = pattern.search(c.text)
@@ -208,6 +219,9 @@ def _advertising(policy: Policy, c: Check) -> Mapping[str, object] | None:
     lists = policy.settings.content
     if lists is None or c.account.id in policy.settings.approved_ads:
         return None
+    if lists.advertising_scan is not None:
+        found = lists.advertising_scan.search(c.text)
+        return None if found is None else {"matched": found.group(0)}
     for pattern in lists.advertising:
         found = pattern.search(c.text)
         if found:
@@ -399,6 +413,18 @@ def _patterns(entries: Iterable[object], source: str) -> tuple[re.Pattern[str], 
     return tuple(compiled)
 
 
+def _combined(groups: Iterable[tuple[str, tuple[re.Pattern[str], ...]]]) -> re.Pattern[str] | None:
+    """One case-insensitive alternation of every pattern, each group named after its list."""
+    parts = [f"(?P<{name}>{'|'.join(f'(?:{p.pattern})' for p in patterns)})"
+             for name, patterns in groups if patterns]
+    if not parts:
+        return re.compile(r"(?!)")  # nothing to find
+    try:
+        return re.compile("|".join(parts), re.IGNORECASE)
+    except re.error:  # e.g. two user patterns defining the same group name: scan pattern by pattern instead
+        return None
+
+
 def load_content_lists(path: Path | None = None) -> ContentLists:
     """Read the content lists: ``path``, or the neutral placeholder lists shipped with smsclab.
 
@@ -417,11 +443,13 @@ def load_content_lists(path: Path | None = None) -> ContentLists:
     categories = document.get("categories", {})
     if not isinstance(categories, dict):
         raise ValueError(f"{source}: [categories] must be a table of arrays")
-    return ContentLists(
-        categories=MappingProxyType({name: _patterns(entries if isinstance(entries, list) else [None],
-                                                      f"{source}: categories.{name}")
-                                     for name, entries in categories.items()}),
-        advertising=_patterns(document.get("advertising", []), f"{source}: advertising"))
+    compiled = MappingProxyType({name: _patterns(entries if isinstance(entries, list) else [None],
+                                                  f"{source}: categories.{name}")
+                                 for name, entries in categories.items()})
+    advertising = _patterns(document.get("advertising", []), f"{source}: advertising")
+    return ContentLists(categories=compiled, advertising=advertising,
+                        scan=_combined((f"c{i}", patterns) for i, patterns in enumerate(compiled.values())),
+                        advertising_scan=_combined([("a", advertising)]))
 
 
 def settings_from_config(config: Config) -> PolicySettings:
