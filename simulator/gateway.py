@@ -196,6 +196,8 @@ class Gateway:
         self._cmpp_sequence = 0
         self._reassembler = text.Reassembler()
         self._receipts_wake = asyncio.Event()
+        #: Accepted submits of this event-loop turn, written together by :meth:`_persist_turn`.
+        self._to_persist: list[tuple[list[MessageRow], asyncio.Future[None], float]] = []
         self._mo_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -384,21 +386,41 @@ class Gateway:
                          evidence=evidence)
 
     def persist(self, accepted: Sequence[Accepted], submitted_at: float) -> asyncio.Future[None]:
-        """Write accepted submits; the future resolves when they are durable. Receipts are scheduled then."""
-        rows = [row for item in accepted for row in item.rows]
-        future = self.store.insert_messages(rows)
+        """Write accepted submits; the future resolves when they are durable. Receipts are scheduled then.
+
+        Every connection's submits of one event-loop turn go to the store as one insert: with a thousand
+        sessions each read carries only a few submits, and one store operation per read would cost more than
+        the rows themselves."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not self._to_persist:
+            asyncio.get_running_loop().call_soon(self._persist_turn)
+        self._to_persist.append(([row for item in accepted for row in item.rows], future, submitted_at))
+        return future
+
+    def _persist_turn(self) -> None:
+        batch, self._to_persist = self._to_persist, []
+        rows = [row for item_rows, _, _ in batch for row in item_rows]
+        stored = self.store.insert_messages(rows)
 
         def committed(done: asyncio.Future[None]) -> None:
-            if done.cancelled() or done.exception() is not None:
+            error = None if done.cancelled() else done.exception()
+            now = self.clock.now()
+            for _, future, submitted_at in batch:
+                if future.done():
+                    continue
+                if done.cancelled() or error is not None:
+                    future.set_exception(error or asyncio.CancelledError())
+                    continue
+                self.metrics.store_seconds.observe(max(0.0, now - submitted_at))
+                future.set_result(None)
+            if error is not None or done.cancelled():
                 return
-            self.metrics.store_seconds.observe(max(0.0, self.clock.now() - submitted_at))
             for row in rows:
                 self.metrics.accepted.labels(row.protocol, row.account).inc()
             if any(row.receipt_state == "pending" for row in rows):
                 self._receipts_wake.set()
 
-        future.add_done_callback(committed)
-        return future
+        stored.add_done_callback(committed)
 
     def mask(self, number: str) -> str:
         """A number as logs and the API show it."""
