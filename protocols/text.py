@@ -243,6 +243,8 @@ _GSM_DISPLAY_ESCAPED = tuple(
 
 
 def _decode_gsm7(data: bytes) -> str:
+    if _GSM_ESCAPE not in data:  # the common case: one table lookup per octet, in C
+        return data.decode("latin-1").translate(_GSM_DISPLAY)
     chars: list[str] = []
     escaped = False
     for octet in data:

@@ -22,7 +22,10 @@ from .front import Front
 
 __all__ = ["CmppFront"]
 
-_REPORT_TIME = "%y%m%d%H%M"  # CMPP 3.0 §8.4.5.1 Submit_time / Done_time: YYMMDDHHMM
+_REPORT_TIME = "%y%m%d%H%M"
+#: The field carrying each PDU type's status (Result, Status, or Success_Id for CMPP_ACTIVE_TEST_RESP; "" for
+#: requests), found once per type.
+_STATUS_FIELDS: dict[type, str] = {}  # CMPP 3.0 §8.4.5.1 Submit_time / Done_time: YYMMDDHHMM
 
 
 class CmppFront(Front[cmpp.CmppPdu]):
@@ -46,7 +49,12 @@ class CmppFront(Front[cmpp.CmppPdu]):
         return self.session.state.value
 
     def _status_of(self, pdu: cmpp.CmppPdu) -> int:
-        return int(getattr(pdu, "result", getattr(pdu, "status", getattr(pdu, "success_id", 0))))
+        kind = type(pdu)
+        field = _STATUS_FIELDS.get(kind)
+        if field is None:
+            field = _STATUS_FIELDS[kind] = next(
+                (name for name in ("result", "status", "success_id") if hasattr(pdu, name)), "")
+        return int(getattr(pdu, field)) if field else 0
 
     def _sequence_of(self, pdu: cmpp.CmppPdu) -> int:
         return pdu.sequence_id

@@ -237,37 +237,44 @@ class Front(ABC, Generic[PduT]):
         self._flush()  # the session's own answers first, in the order they arose
         accepted: list[tuple[PduT, Accepted]] = []
         for event in events:
-            if isinstance(event, KeepAliveAnswered):
-                self.last_keepalive_rtt = event.rtt
-                self.gateway.events.emit(now, "keepalive.answered", session=self.label, account=self.account,
-                                         rtt=round(event.rtt, 6))
-            elif isinstance(event, ResponseTimeout):
-                self._deliveries.pop(self._sequence_of(event.request), None)
-                self.gateway.wake_dispatchers()
-            elif isinstance(event, PeerViolation):
-                self.gateway.events.emit(now, "protocol.violation", session=self.label, account=self.account,
-                                         kind=event.kind.value, error=event.error.message,
-                                         sequence=event.error.sequence, answered=event.answered)
-            elif isinstance(event, Disconnect):
-                self.gateway.events.emit(now, "session.disconnect", session=self.label, account=self.account,
-                                         reason=event.reason)
-            else:
-                self.counters["received"] += 1
-                self._count("in", event)
-                name = type(event).command_name
-                if name not in self.audited_elsewhere:
-                    # Every PDU is in the audit log (agreement clause 3.8); submits and delivery answers have
-                    # their own, richer events.
-                    self.gateway.events.emit(now, "pdu.received", session=self.label, account=self.account,
-                                             command=name, sequence=self._sequence_of(event),
-                                             status=self._status_of(event))
-                self._dispatch(event, now, accepted)
+            on_session_event = _SESSION_EVENTS.get(type(event))
+            if on_session_event is not None:
+                on_session_event(self, event, now)
+                continue
+            self.counters["received"] += 1
+            self._count("in", event)
+            name = type(event).command_name
+            if name not in self.audited_elsewhere:
+                # Every PDU is in the audit log (agreement clause 3.8); submits and delivery answers have
+                # their own, richer events.
+                self.gateway.events.emit(now, "pdu.received", session=self.label, account=self.account,
+                                         command=name, sequence=self._sequence_of(event),
+                                         status=self._status_of(event))
+            self._dispatch(event, now, accepted)
         if accepted:
             self._persist(accepted, now)
         self._flush()
         if self.session.closed:
             self._detach()
             self._close()
+
+    def _on_keepalive_answered(self, event: KeepAliveAnswered, now: float) -> None:
+        self.last_keepalive_rtt = event.rtt
+        self.gateway.events.emit(now, "keepalive.answered", session=self.label, account=self.account,
+                                 rtt=round(event.rtt, 6))
+
+    def _on_response_timeout(self, event: ResponseTimeout[PduT], now: float) -> None:
+        self._deliveries.pop(self._sequence_of(event.request), None)
+        self.gateway.wake_dispatchers()
+
+    def _on_peer_violation(self, event: PeerViolation, now: float) -> None:
+        self.gateway.events.emit(now, "protocol.violation", session=self.label, account=self.account,
+                                 kind=event.kind.value, error=event.error.message, sequence=event.error.sequence,
+                                 answered=event.answered)
+
+    def _on_disconnect(self, event: Disconnect, now: float) -> None:
+        self.gateway.events.emit(now, "session.disconnect", session=self.label, account=self.account,
+                                 reason=event.reason)
 
     def _decide(self, request: PduT, submission: Submission, now: float,
                 accepted: list[tuple[PduT, Accepted]]) -> None:
@@ -377,3 +384,12 @@ class Front(ABC, Generic[PduT]):
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+#: What a front does with each event of its session that is not a PDU (a PDU goes to the protocol's handlers).
+_SESSION_EVENTS: dict[type, Callable[[Any, Any, float], None]] = {
+    KeepAliveAnswered: Front._on_keepalive_answered,
+    ResponseTimeout: Front._on_response_timeout,
+    PeerViolation: Front._on_peer_violation,
+    Disconnect: Front._on_disconnect,
+}

@@ -19,13 +19,16 @@ source of truth, what was pending survives a restart.
 from __future__ import annotations
 
 import asyncio
+import collections
 import enum
+import itertools
 import hmac
 import ipaddress
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -200,6 +203,8 @@ class Gateway:
         self._to_persist: list[tuple[list[MessageRow], asyncio.Future[None], float]] = []
         self._mo_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        #: Each DLR profile's outcome weights, summed up once (by the profile's id; the profile is kept with them).
+        self._cumulative_weights: dict[int, tuple[DlrProfile, list[float]]] = {}
 
     async def start(self) -> None:
         """Continue the id sequences from the store and start the dispatchers."""
@@ -415,8 +420,8 @@ class Gateway:
                 future.set_result(None)
             if error is not None or done.cancelled():
                 return
-            for row in rows:
-                self.metrics.accepted.labels(row.protocol, row.account).inc()
+            for (protocol, account), count in collections.Counter((row.protocol, row.account) for row in rows).items():
+                self.metrics.accepted.labels(protocol, account).inc(count)
             if any(row.receipt_state == "pending" for row in rows):
                 self._receipts_wake.set()
 
@@ -472,7 +477,12 @@ class Gateway:
                                sequence=(first + i) % _CMPP_SEQUENCE_SPAN).compose()) for i in range(count)]
 
     def _outcome(self, profile: DlrProfile, now: float) -> tuple[str, int, float]:
-        outcome = self._random.choices(profile.outcomes, weights=[o.weight for o in profile.outcomes])[0]
+        found = self._cumulative_weights.get(id(profile))
+        if found is None or found[0] is not profile:  # (keeping the profile alive keeps its id unique)
+            found = self._cumulative_weights[id(profile)] = (
+                profile, list(itertools.accumulate(outcome.weight for outcome in profile.outcomes)))
+        # The same draw as choices(weights=...), without summing the weights again for every message.
+        outcome = self._random.choices(profile.outcomes, cum_weights=found[1])[0]
         done_at = now + self._random.uniform(profile.delay_min, profile.delay_max)
         return outcome.stat, outcome.err, done_at
 
@@ -668,9 +678,16 @@ class Gateway:
         state.next_link = (state.next_link + 1) % len(candidates)
         return candidates[state.next_link]
 
+#: Whether a receipt is wanted, by what was asked and whether the message was delivered: SMPP v3.4 §5.2.17,
+#: 1 = any final outcome, 2 = failures only (5.0: 3 = successes only).
+_RECEIPT_WANTED: Mapping[tuple[Receipt, bool], bool] = MappingProxyType({
+    (Receipt.NONE, True): False, (Receipt.NONE, False): False,
+    (Receipt.ALWAYS, True): True, (Receipt.ALWAYS, False): True,
+    (Receipt.FAILURE, True): False, (Receipt.FAILURE, False): True,
+    (Receipt.SUCCESS, True): True, (Receipt.SUCCESS, False): False,
+})
+
+
 def _wants_receipt(wanted: Receipt, stat: str) -> bool:
-    """SMPP v3.4 §5.2.17: 1 = any final outcome, 2 = failures only (5.0: 3 = successes only)."""
-    delivered = stat == "DELIVRD"
-    return {Receipt.NONE: False, Receipt.ALWAYS: True, Receipt.FAILURE: not delivered,
-            Receipt.SUCCESS: delivered}[wanted]
+    return _RECEIPT_WANTED[(wanted, stat == "DELIVRD")]
 

@@ -8,18 +8,22 @@ bidi overrides) cannot forge lines.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import sys
-from collections.abc import Callable
-from typing import Any, TextIO
+from collections.abc import Callable, Iterator
+from typing import TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, Metric
 
 __all__ = ["EventLog", "Metrics", "mask_number"]
 
 #: Event kinds that happen per message or per PDU rather than per session.
 _PER_MESSAGE = ("submit.", "receipt.", "mo.", "keepalive.", "message.", "policy.")
+#: The level of each event kind, worked out once per kind.
+_LEVELS: dict[str, int] = {}
 _KEEP_HEAD = 3  # 138****8000: the carrier prefix and the last four digits, as Chinese carriers print them
 _KEEP_TAIL = 4
 
@@ -53,7 +57,9 @@ class EventLog:
         if self._sink is not None:
             account = fields.get("account")
             self._sink(at, event, account if isinstance(account, str) else None, fields)
-        level = logging.DEBUG if event.startswith(_PER_MESSAGE) else logging.INFO
+        level = _LEVELS.get(event)
+        if level is None:
+            level = _LEVELS[event] = logging.DEBUG if event.startswith(_PER_MESSAGE) else logging.INFO
         if level >= self.level:
             stream = self._stream or sys.stderr  # looked up late: pytest swaps sys.stderr per test
             stream.write(json.dumps({"at": round(at, 3), "event": event, **fields}, ensure_ascii=False,
@@ -66,8 +72,8 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.pdus = Counter("smsclab_pdus", "PDUs by protocol, direction, command and status",
-                            ["protocol", "direction", "command", "status"], registry=self.registry)
+        self._pdus = _PduCounts()
+        self.registry.register(self._pdus)
         self.binds = Gauge("smsclab_sessions", "Bound/connected partner sessions",
                            ["protocol", "account"], registry=self.registry)
         self.bind_failures = Counter("smsclab_bind_failures", "Refused binds/CONNECTs by status",
@@ -82,15 +88,25 @@ class Metrics:
                                      ["protocol"], registry=self.registry)
         self.mo_sent = Counter("smsclab_mo_sent", "MO messages sent to partners (retries included)",
                                ["protocol"], registry=self.registry)
-        self._pdu_children: dict[tuple[str, str, str, int], Any] = {}
         self.store_seconds = Histogram("smsclab_store_commit_seconds", "Time from submit to durable commit",
                                        buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0),
                                        registry=self.registry)
 
     def count_pdu(self, protocol: str, direction: str, command: str, status: int) -> None:
-        """One PDU in or out; the label children are kept, since ``labels()`` costs more than the increment."""
-        key = (protocol, direction, command, status)
-        child = self._pdu_children.get(key)
-        if child is None:
-            child = self._pdu_children[key] = self.pdus.labels(protocol, direction, command, str(status))
-        child.inc()
+        """One PDU in or out."""
+        self._pdus.counts[(protocol, direction, command, status)] += 1
+
+
+class _PduCounts:
+    """``smsclab_pdus_total``, kept as plain counts and turned into a metric only when scraped: it is counted
+    twice per submit, and a prometheus_client child's locked increment costs more than the rest of the count."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[tuple[str, str, str, int]] = collections.Counter()
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily("smsclab_pdus", "PDUs by protocol, direction, command and status",
+                                     labels=("protocol", "direction", "command", "status"))
+        for (protocol, direction, command, status), count in sorted(self.counts.items()):
+            family.add_metric((protocol, direction, command, str(status)), count)
+        yield family

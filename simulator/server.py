@@ -254,6 +254,12 @@ class Simulator:
         while self._connections:
             await asyncio.sleep(0.01)
 
+    def front_for(self, protocol: str, peer: str, write: Callable[[bytes], None], close: Callable[[], None],
+                  pause: Callable[[bool], None]) -> Front[Any]:
+        """A partner connection's front, as the ``protocol`` ("cmpp" or "smpp") listener makes it for a TCP
+        connection from ``peer``: for drivers other than asyncio's sockets (bench/hotpath.py feeds it bytes)."""
+        return (self._cmpp_front if protocol == "cmpp" else self._smpp_front)(peer, write, close, pause)
+
     def _cmpp_front(self, peer: str, write: Callable[[bytes], None], close: Callable[[], None],
                     pause: Callable[[bool], None]) -> CmppFront:
         assert self.gateway is not None

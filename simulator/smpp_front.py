@@ -29,6 +29,9 @@ _RECEIVING = frozenset({SmppState.BOUND_RX, SmppState.BOUND_TRX})
 _BOUND = frozenset({SmppState.BOUND_TX, SmppState.BOUND_RX, SmppState.BOUND_TRX})
 _RECEIPT_DATE = "%y%m%d%H%M"  # SMPP v3.4 Appendix B: YYMMDDhhmm
 _SUBMIT_LIKE = (smpp.SubmitSm, smpp.DataSm)
+_SAR_TLVS = ("sar_msg_ref_num", "sar_total_segments", "sar_segment_seqnum")
+#: registered_delivery bits 1-0 -> what the ESME asked to hear (a tuple, not Receipt(value): this runs per submit).
+_RECEIPTS = tuple(Receipt(value) for value in range(4))
 _DELIVERED = 2  # message_state DELIVERED
 _ENROUTE = 1
 
@@ -109,18 +112,20 @@ class SmppFront(Front[smpp.SmppPdu]):
             destinations = tuple(d.destination_addr for d in pdu.dest_address if d.dest_flag == 1)
         else:
             destinations = (pdu.destination_addr,) if pdu.destination_addr else ()
-        short_message = getattr(pdu, "short_message", b"")
-        payload = smpp.tlv_value(pdu.tlvs, "message_payload")
-        content = payload if isinstance(payload, bytes) and not short_message else short_message
-        sar = tuple(smpp.tlv_value(pdu.tlvs, name) for name in
-                    ("sar_msg_ref_num", "sar_total_segments", "sar_segment_seqnum"))
+        content = getattr(pdu, "short_message", b"")
+        sar: tuple[object, ...] = ()
+        if pdu.tlvs:
+            payload = smpp.tlv_value(pdu.tlvs, "message_payload")
+            if isinstance(payload, bytes) and not content:
+                content = payload
+            sar = tuple(smpp.tlv_value(pdu.tlvs, name) for name in _SAR_TLVS)
         submission = Submission(
             protocol="smpp", session=self.label, source=pdu.source_addr, destinations=destinations,
             content=content, data_coding=pdu.data_coding, encoding=text.encoding_for_data_coding(pdu.data_coding),
             udhi=text.udhi_set(pdu.esm_class, mask=smpp.EsmClass.UDHI),
-            receipt=Receipt(pdu.registered_delivery & smpp.RegisteredDelivery.RECEIPT_MASK),
+            receipt=_RECEIPTS[pdu.registered_delivery & smpp.RegisteredDelivery.RECEIPT_MASK],
             service_id=pdu.service_type,
-            sar=sar if all(isinstance(value, int) for value in sar) else None,  # type: ignore[arg-type]
+            sar=sar if sar and all(isinstance(value, int) for value in sar) else None,  # type: ignore[arg-type]
             sequence=pdu.sequence_number)
         self._decide(pdu, submission, now, accepted)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import operator
 import queue
 import sqlite3
 import threading
@@ -188,6 +189,14 @@ _MO_COLUMNS = tuple(f.name for f in fields(MoRow))
 _INSERT_MESSAGE = (f"INSERT INTO messages ({', '.join(_MESSAGE_COLUMNS)}) "
                    f"VALUES ({', '.join('?' * len(_MESSAGE_COLUMNS))})")
 _INSERT_MO = f"INSERT INTO mo ({', '.join(_MO_COLUMNS)}) VALUES ({', '.join('?' * len(_MO_COLUMNS))})"
+_INSERT_EVENT = "INSERT INTO events (at, account, kind, detail) VALUES (?, ?, ?, ?)"
+_INSERT_VIOLATION = ("INSERT INTO violations (at, account, session, rule, mode, recipients, evidence) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)")
+#: A row's values in column order (one C call per row: the insert runs for every accepted message).
+_message_values: Callable[[MessageRow], tuple[Any, ...]] = operator.attrgetter(*_MESSAGE_COLUMNS)
+_mo_values: Callable[[MoRow], tuple[Any, ...]] = operator.attrgetter(*_MO_COLUMNS)
+#: JSON for the detail and evidence columns; one encoder, not one per call as ``json.dumps`` with options makes.
+_to_json: Callable[[object], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 _Operation = Callable[[sqlite3.Connection], Any]
 
@@ -205,8 +214,9 @@ class Store:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._local = threading.local()
-        #: Audit events waiting for the next commit (deque: appended by the loop, drained by the writer).
-        self._events: collections.deque[tuple[float, str | None, str, str]] = collections.deque()
+        #: Audit events and violations waiting for the next commit, as (INSERT, values): appended by the loop,
+        #: drained by the writer (a deque, so that both may touch it at once without losing a row).
+        self._appends: collections.deque[tuple[str, tuple[object, ...]]] = collections.deque()
         #: Commits done and operations they carried (figures for /metrics and the benchmarks).
         self.commits = 0
         self.committed_operations = 0
@@ -240,12 +250,12 @@ class Store:
 
     def insert_messages(self, rows: Sequence[MessageRow]) -> asyncio.Future[None]:
         """Persist accepted messages."""
-        values = [tuple(getattr(row, name) for name in _MESSAGE_COLUMNS) for row in rows]
+        values = [_message_values(row) for row in rows]
         return self._enqueue(lambda db: db.executemany(_INSERT_MESSAGE, values))
 
     def insert_mo(self, rows: Sequence[MoRow]) -> asyncio.Future[None]:
         """Persist MO messages waiting for their partner."""
-        values = [tuple(getattr(row, name) for name in _MO_COLUMNS) for row in rows]
+        values = [_mo_values(row) for row in rows]
         return self._enqueue(lambda db: db.executemany(_INSERT_MO, values))
 
     def set_receipt(self, message_rowid: int, state: str, due: float | None, attempts: int) -> asyncio.Future[None]:
@@ -283,12 +293,10 @@ class Store:
             (content, text, text, message_rowid)))
 
     def record_violation(self, at: float, *, account: str, session: str, rule: str, mode: str, recipients: int,
-                         evidence: Mapping[str, object]) -> asyncio.Future[None]:
-        """Record a policy violation with its evidence."""
-        text = json.dumps(evidence, ensure_ascii=False, separators=(",", ":"), default=str)
-        return self._enqueue(lambda db: db.execute(
-            "INSERT INTO violations (at, account, session, rule, mode, recipients, evidence) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", (at, account, session, rule, mode, recipients, text)))
+                         evidence: Mapping[str, object]) -> None:
+        """Queue a policy violation with its evidence; like an audit event it rides in the next commit and
+        nobody waits for it (a monitored rule can breach on every submit: it must cost no more than a row)."""
+        self._append(_INSERT_VIOLATION, (at, account, session, rule, mode, recipients, _to_json(evidence)))
 
     def set_subscribers(self, account: str, numbers: Sequence[str], *, subscribed: bool, at: float,
                         origin: str) -> asyncio.Future[None]:
@@ -307,10 +315,12 @@ class Store:
     def record_event(self, at: float, kind: str, account: str | None, detail: dict[str, object]) -> None:
         """Queue an audit event; it is committed with the next group (one INSERT for all of them), nobody
         waits for it."""
-        text = json.dumps(detail, ensure_ascii=False, separators=(",", ":"), default=str)
-        if not self._events:  # the first event since the last commit wakes the writer
+        self._append(_INSERT_EVENT, (at, account, kind, _to_json(detail)))
+
+    def _append(self, sql: str, values: tuple[object, ...]) -> None:
+        if not self._appends:  # the first row since the last commit wakes the writer
             self._queue.put((_wake_only, None))
-        self._events.append((at, account, kind, text))
+        self._appends.append((sql, values))
 
     # -- reads ----------------------------------------------------------------------------------------
 
@@ -543,11 +553,12 @@ class Store:
             db.execute("BEGIN IMMEDIATE")
             for operation, _ in work:
                 operation(db)
-            events = []
-            while self._events:
-                events.append(self._events.popleft())
-            if events:
-                db.executemany("INSERT INTO events (at, account, kind, detail) VALUES (?, ?, ?, ?)", events)
+            appended: dict[str, list[tuple[object, ...]]] = {}
+            while self._appends:
+                sql, values = self._appends.popleft()
+                appended.setdefault(sql, []).append(values)
+            for sql, rows in appended.items():
+                db.executemany(sql, rows)
             db.execute("COMMIT")
         except sqlite3.Error as error:
             outcome = StoreError(f"commit failed: {error}")
@@ -556,15 +567,16 @@ class Store:
         self.last_commit_seconds = time.perf_counter() - started
         self.commits += 1
         self.committed_operations += len(work)
-        for _, future in work:
-            if future is not None:
-                loop.call_soon_threadsafe(_settle, future, outcome)
+        futures = [future for _, future in work if future is not None]
+        if futures:  # one wake-up of the loop per commit, however many operations it carried
+            loop.call_soon_threadsafe(_settle, futures, outcome)
 
 
-def _settle(future: asyncio.Future[Any], error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _settle(futures: list[asyncio.Future[Any]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

@@ -167,8 +167,8 @@ async def populate(directory: Path) -> Path:
         await store.insert_messages(MESSAGES)
         await store.insert_mo(MO_ROWS)
         for at, account, rule, mode, recipients in VIOLATIONS:
-            await store.record_violation(at, account=account, session=f"{account}#1", rule=rule, mode=mode,
-                                         recipients=recipients, evidence={"rule": rule})
+            store.record_violation(at, account=account, session=f"{account}#1", rule=rule, mode=mode,
+                                   recipients=recipients, evidence={"rule": rule})
         for at, kind, account, detail in EVENTS:
             store.record_event(at, kind, account, {"account": account, **detail})
         await store.flush()
