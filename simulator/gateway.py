@@ -21,9 +21,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import enum
-import itertools
 import hmac
 import ipaddress
+import itertools
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
