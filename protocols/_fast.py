@@ -79,6 +79,11 @@ class FunctionSource:
         self.namespace[name] = value
         return name
 
+    def is_integer(self, value: str) -> str:
+        """A condition that ``value`` is an integer the layouts accept: an ``int``, or a subclass such as an
+        ``IntEnum`` member (the code tables are IntEnums), but not a ``bool``. Plain ints cost one test."""
+        return f"(type({value}) is int or {self.const(_integer_subclass, 'integer_subclass')}({value}))"
+
     def fresh(self, hint: str) -> str:
         """A local variable name not used before in this function."""
         self._serial += 1
@@ -95,6 +100,10 @@ class FunctionSource:
         if not callable(function):
             raise TypeError(f"{self.name} was not generated")
         return function
+
+
+def _integer_subclass(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def emit_instance(source: FunctionSource, cls: type, values: Mapping[str, str], target: str) -> None:

@@ -173,7 +173,8 @@ def _encoder(cls: type, layout: _codec._Layout, origin: str) -> Encoder:
     source.line("sequence_id = pdu.sequence_id")
     types = {"uint": "int", "text": "str", "octets": "bytes", "numbers": "tuple", "content": "bytes"}
     checks = ["type(sequence_id) is int"]
-    checks += [f"type(v_{field.name}) is {types[field.kind]}" for field in carried]
+    checks += [source.is_integer(f"v_{field.name}") if field.kind == "uint"
+               else f"type(v_{field.name}) is {types[field.kind]}" for field in carried]
     # Fields of the other layout must keep their defaults (pdus.encode_reference refuses anything else).
     names = {field.name for field in carried} | {"sequence_id"}
     for other in dataclasses.fields(cls):

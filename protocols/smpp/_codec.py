@@ -206,7 +206,7 @@ class _Int(Construct):  # type: ignore[misc]
             source.line(f'{target} = int.from_bytes(frame[{at} : {at} + {self.size}], "big")')
 
     def _emit_fast_build(self, source: FunctionSource, value: str, context: Mapping[str, str]) -> _Piece:
-        checks = (f"type({value}) is int", f"0 <= {value} < {1 << (8 * self.size)}")  # not bool: as _build
+        checks = (source.is_integer(value), f"0 <= {value} < {1 << (8 * self.size)}")  # not bool: as _build
         if self.size == 1:
             return _Piece(checks, "%c", (value,))
         return _Piece(checks, "%s", (f'{value}.to_bytes({self.size}, "big")',))

@@ -227,6 +227,20 @@ def test_cmpp_encode_of_a_subclass_or_a_stranger_goes_the_reference_way():
     assert same_encode_cmpp(cmpp.Submit(dest_terminal_id=("1",), pk_total=True), 0x30)[0] == "bytes"
 
 
+def test_code_table_members_take_the_fast_path_and_agree():
+    # The code tables are IntEnums; answers built from them must not fall back to the Construct path.
+    for pdu, version in ((cmpp.SubmitResp(sequence_id=7, msg_id=1 << 60, result=cmpp.SubmitResult.TOO_LONG), 0x30),
+                         (cmpp.SubmitResp(sequence_id=7, result=cmpp.SubmitResult.FLOW_CONTROL), 0x20),
+                         (cmpp.ConnectResp(sequence_id=1, status=cmpp.ConnectStatus.AUTHENTICATION), 0x30)):
+        frame = cmpp_pdus._FAST_ENCODERS[version][type(pdu)](pdu)
+        assert frame is not None and frame == cmpp_pdus.encode_reference(pdu, version)
+    answer = smpp.SubmitSmResp(sequence_number=7, command_status=smpp.CommandStatus.ESME_RTHROTTLED)
+    assert smpp_codec._FAST_ENCODERS[smpp.SubmitSmResp](answer) == smpp_codec.encode_reference(answer)
+    # A bool is no integer to either path (SMPP refuses it; CMPP's reference builds it, the fast path leaves it).
+    assert cmpp_pdus._FAST_ENCODERS[0x30][cmpp.SubmitResp](cmpp.SubmitResp(result=True)) is None
+    assert same_encode_smpp(smpp.SubmitSmResp(command_status=True))[0] == "local"
+
+
 # -- SMPP ---------------------------------------------------------------------------------------------
 
 
