@@ -101,7 +101,8 @@ class _Partner:
         pass
 
 
-async def run(protocol: str, submits: int, sessions: int, window: int, profile: cProfile.Profile | None) -> str:
+async def run(protocol: str, submits: int, sessions: int, window: int, profile: cProfile.Profile | None, *,
+              subscribed: bool = True) -> str:
     workdir = Path(tempfile.mkdtemp(prefix="smsclab-hotpath-"))
     try:
         accounts = loadgen.accounts_for(sessions)
@@ -112,6 +113,10 @@ async def run(protocol: str, submits: int, sessions: int, window: int, profile: 
         log = io.StringIO()  # the session-level events a server prints; kept off the terminal
         simulator = Simulator(config, RealClock(), with_api=False, events=EventLog(log))
         await simulator.start()
+        assert simulator.gateway is not None
+        if subscribed:  # a compliant partner: its recipient opted in (clause 3.4), so no submit breaches a rule
+            for account, _ in accounts:
+                await simulator.gateway.set_subscribers(account, [loadgen.DESTINATION], subscribed=True, origin="api")
         partners, fronts, templates = [], [], []
         for index in range(sessions):
             account, code = accounts[index // loadgen.CONNECTIONS_PER_ACCOUNT]
@@ -166,12 +171,16 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=4)
     parser.add_argument("--window", type=int, default=64)
     parser.add_argument("--profile", metavar="FILE", help="cProfile the event loop's thread into FILE")
+    parser.add_argument("--unsubscribed", action="store_true",
+                        help="leave the recipient unsubscribed: every submit breaches the monitored rule of clause "
+                             "3.4 and is recorded as a violation")
     args = parser.parse_args()
     if args.submits < 1 or args.sessions < 1 or args.window < 1:
         parser.error("--submits, --sessions and --window must be >= 1")
     profile = cProfile.Profile() if args.profile else None
     for protocol in ("smpp", "cmpp") if args.protocol == "both" else (args.protocol,):
-        print(asyncio.run(run(protocol, args.submits, args.sessions, args.window, profile)), flush=True)
+        print(asyncio.run(run(protocol, args.submits, args.sessions, args.window, profile,
+                             subscribed=not args.unsubscribed)), flush=True)
     if profile is not None:
         profile.dump_stats(args.profile)
         out = io.StringIO()

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from protocols import cmpp, text
@@ -63,9 +63,9 @@ class Receipt(enum.Enum):
 
 
 
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """One submit, protocol-neutral: a segment of a message to one or more recipients."""
+class Submission(NamedTuple):
+    """One submit, protocol-neutral: a segment of a message to one or more recipients (a named tuple: one is
+    made for every submit)."""
 
     protocol: str
     session: str
@@ -89,8 +89,7 @@ class Submission:
     sequence: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
+class Accepted(NamedTuple):
     """A submit the gateway took: the rows to persist, one per recipient, ids in recipient order."""
 
     rows: tuple[MessageRow, ...]

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple
 
 from protocols import cmpp
 from protocols.smpp import CommandStatus
@@ -50,9 +51,8 @@ class Mode(enum.Enum):
     ENFORCE = "enforce"
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    """What a rule looks at: one submit, with its text already decoded."""
+class Check(NamedTuple):
+    """What a rule looks at: one submit, with its text already decoded (a named tuple: one per submit)."""
 
     account: Account
     source: str

@@ -18,15 +18,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import operator
 import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["MessageRow", "MoRow", "Store", "StoreError"]
 
@@ -137,9 +135,11 @@ class StoreError(Exception):
     """The store could not persist; nothing that depended on it may be acknowledged."""
 
 
-@dataclass(frozen=True, slots=True)
-class MessageRow:
-    """One MT message to one recipient (a group send is one row per recipient, a long one per segment)."""
+class MessageRow(NamedTuple):
+    """One MT message to one recipient (a group send is one row per recipient, a long one per segment).
+
+    A named tuple in column order rather than a dataclass: one is made for every accepted message, and a
+    tuple is built in C and goes to the INSERT as it is."""
 
     id: int
     message_id: str
@@ -167,9 +167,9 @@ class MessageRow:
     cancelled: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class MoRow:
-    """A mobile-originated message on its way to the partner that owns its destination."""
+class MoRow(NamedTuple):
+    """A mobile-originated message on its way to the partner that owns its destination (a named tuple in column
+    order, like :class:`MessageRow`)."""
 
     id: int
     account: str
@@ -184,17 +184,14 @@ class MoRow:
     attempts: int = 0
 
 
-_MESSAGE_COLUMNS = tuple(f.name for f in fields(MessageRow))
-_MO_COLUMNS = tuple(f.name for f in fields(MoRow))
+_MESSAGE_COLUMNS = MessageRow._fields
+_MO_COLUMNS = MoRow._fields
 _INSERT_MESSAGE = (f"INSERT INTO messages ({', '.join(_MESSAGE_COLUMNS)}) "
                    f"VALUES ({', '.join('?' * len(_MESSAGE_COLUMNS))})")
 _INSERT_MO = f"INSERT INTO mo ({', '.join(_MO_COLUMNS)}) VALUES ({', '.join('?' * len(_MO_COLUMNS))})"
 _INSERT_EVENT = "INSERT INTO events (at, account, kind, detail) VALUES (?, ?, ?, ?)"
 _INSERT_VIOLATION = ("INSERT INTO violations (at, account, session, rule, mode, recipients, evidence) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?)")
-#: A row's values in column order (one C call per row: the insert runs for every accepted message).
-_message_values: Callable[[MessageRow], tuple[Any, ...]] = operator.attrgetter(*_MESSAGE_COLUMNS)
-_mo_values: Callable[[MoRow], tuple[Any, ...]] = operator.attrgetter(*_MO_COLUMNS)
 #: JSON for the detail and evidence columns; one encoder, not one per call as ``json.dumps`` with options makes.
 _to_json: Callable[[object], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
@@ -250,12 +247,12 @@ class Store:
 
     def insert_messages(self, rows: Sequence[MessageRow]) -> asyncio.Future[None]:
         """Persist accepted messages."""
-        values = [_message_values(row) for row in rows]
+        values = list(rows)  # each row is its values in column order; the list is the caller's no more
         return self._enqueue(lambda db: db.executemany(_INSERT_MESSAGE, values))
 
     def insert_mo(self, rows: Sequence[MoRow]) -> asyncio.Future[None]:
         """Persist MO messages waiting for their partner."""
-        values = [_mo_values(row) for row in rows]
+        values = list(rows)
         return self._enqueue(lambda db: db.executemany(_INSERT_MO, values))
 
     def set_receipt(self, message_rowid: int, state: str, due: float | None, attempts: int) -> asyncio.Future[None]:
