@@ -19,6 +19,7 @@ import atexit
 import contextlib
 import ctypes
 import importlib.util
+import json
 import logging
 import math
 import os
@@ -30,6 +31,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -209,8 +211,13 @@ def bench_config(accounts: list[tuple[str, str]], window: int) -> str:
     return "# written by bench/targets.py for one benchmark run\n\n" + "\n".join(blocks)
 
 
-def start_smsclab(workdir: Path, name: str, sessions: int, window: int, protocol: str = "smpp") -> Target:
-    """``smsclab serve`` with accounts for ``sessions`` connections of window ``window``."""
+def start_smsclab(workdir: Path, name: str, sessions: int, window: int, protocol: str = "smpp", *,
+                  subscribed: bool = True) -> Target:
+    """``smsclab serve`` with accounts for ``sessions`` connections of window ``window``.
+
+    ``subscribed``: the generator's recipient is opted in to every account through the control API, as a
+    compliant partner's recipients are (clause 3.4), so that no submit breaches a rule; otherwise every submit
+    breaches the monitored subscriber rule and is recorded as a violation."""
     data_dir = workdir / name
     data_dir.mkdir(parents=True)
     accounts = loadgen.accounts_for(sessions)
@@ -223,6 +230,14 @@ def start_smsclab(workdir: Path, name: str, sessions: int, window: int, protocol
     child = Child(f"smsclab ({name})", command, data_dir / "server.log")
     try:
         wait_listening(child, [cmpp_port, smpp_port, api_port])
+        if subscribed:
+            for account, _ in accounts:
+                request = urllib.request.Request(
+                    f"http://{HOST}:{api_port}/accounts/{account}/subscribers", method="POST",
+                    data=json.dumps({"numbers": [loadgen.DESTINATION]}).encode(),
+                    headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=10):
+                    pass
     except BaseException:
         child.stop()
         raise

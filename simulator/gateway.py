@@ -19,6 +19,7 @@ source of truth, what was pending survives a restart.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
 import enum
 import hmac
@@ -196,6 +197,9 @@ class Gateway:
         self._next_row = 1
         self._next_mo = 1
         self._cmpp_sequence = 0
+        #: The Msg_Id bits of the current second (month .. second and the gateway code), and that second.
+        self._msg_id_second: int | None = None
+        self._msg_id_base = 0
         self._reassembler = text.Reassembler()
         self._receipts_wake = asyncio.Event()
         #: Accepted submits of this event-loop turn, written together by :meth:`_persist_turn`.
@@ -451,14 +455,12 @@ class Gateway:
 
     def _message_ids(self, protocol: str, account: Account, count: int, now: float) -> list[tuple[int, str]]:
         """Row ids and the ids the partner sees, one per recipient."""
-        row_ids = range(self._next_row, self._next_row + count)
+        first = self._next_row
         self._next_row += count
         if protocol == "cmpp":
-            ids = self._cmpp_msg_ids(now, count)
-        else:
-            form = "x" if account.message_id_format == "hex" else "d"
-            ids = [format(row_id, form) for row_id in row_ids]
-        return list(zip(row_ids, ids, strict=True))
+            return list(enumerate(self._cmpp_msg_ids(now, count), first))
+        form = "x" if account.message_id_format == "hex" else "d"
+        return [(row_id, format(row_id, form)) for row_id in range(first, first + count)]
 
     def new_cmpp_msg_id(self, now: float) -> str:
         """A fresh ISMG Msg_Id (for a DELIVER), in decimal."""
@@ -467,21 +469,29 @@ class Gateway:
     def _cmpp_msg_ids(self, now: float, count: int) -> list[str]:
         """``count`` consecutive Msg_Ids composed from ``now`` and the gateway code (CMPP 3.0 §8.4.3.2).
 
-        A group send's recipients get Msg_Id .. Msg_Id+(n-1), the 16-bit sequence wrapping (appendix 1)."""
-        moment = datetime.fromtimestamp(now, self.zone)
+        A group send's recipients get Msg_Id .. Msg_Id+(n-1), the 16-bit sequence wrapping (appendix 1). The
+        time and gateway bits are composed once per second of ``now``; the sequence is the low 16 bits."""
+        second = int(now)
+        if self._msg_id_second != second:
+            moment = datetime.fromtimestamp(now, self.zone)
+            self._msg_id_second = second
+            self._msg_id_base = cmpp.MsgId(month=moment.month, day=moment.day, hour=moment.hour,
+                                           minute=moment.minute, second=moment.second,
+                                           gateway=self.config.cmpp.gateway_code, sequence=0).compose()
         first = self._cmpp_sequence
         self._cmpp_sequence = (first + count) % _CMPP_SEQUENCE_SPAN
-        return [str(cmpp.MsgId(month=moment.month, day=moment.day, hour=moment.hour, minute=moment.minute,
-                               second=moment.second, gateway=self.config.cmpp.gateway_code,
-                               sequence=(first + i) % _CMPP_SEQUENCE_SPAN).compose()) for i in range(count)]
+        base = self._msg_id_base
+        return [str(base | (first + i) % _CMPP_SEQUENCE_SPAN) for i in range(count)]
 
     def _outcome(self, profile: DlrProfile, now: float) -> tuple[str, int, float]:
         found = self._cumulative_weights.get(id(profile))
         if found is None or found[0] is not profile:  # (keeping the profile alive keeps its id unique)
             found = self._cumulative_weights[id(profile)] = (
                 profile, list(itertools.accumulate(outcome.weight for outcome in profile.outcomes)))
-        # The same draw as choices(weights=...), without summing the weights again for every message.
-        outcome = self._random.choices(profile.outcomes, cum_weights=found[1])[0]
+        cumulative = found[1]
+        # The draw random.choices(weights=...) makes, from one random(), without summing the weights again.
+        outcome = profile.outcomes[bisect.bisect(cumulative, self._random.random() * cumulative[-1], 0,
+                                                 len(cumulative) - 1)]
         done_at = now + self._random.uniform(profile.delay_min, profile.delay_max)
         return outcome.stat, outcome.err, done_at
 

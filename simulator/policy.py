@@ -151,7 +151,7 @@ def national(number: str) -> str:
 
 
 def _service_code(_: Policy, c: Check) -> Mapping[str, object] | None:
-    if any(c.source.startswith(code) for code in c.account.service_codes):
+    if c.source.startswith(c.account.service_codes):
         return None
     return {"source": c.source, "service_codes": list(c.account.service_codes)}
 
@@ -294,7 +294,7 @@ class Policy:
     """Applies :data:`RULES` to submits and keeps what repeated-violation suspension needs."""
 
     def __init__(self, settings: PolicySettings, subscribers: SubscriberRegistry | None = None) -> None:
-        self._active: dict[str, tuple[tuple[Rule, Mode], ...]] = {}
+        self._active: dict[str, tuple[tuple[_RuleCheck, Rule, Mode], ...]] = {}
         self.settings = settings
         self.subscribers = subscribers or SubscriberRegistry()
         self._bulk: dict[tuple[str, str], _Recipients] = {}
@@ -311,11 +311,13 @@ class Policy:
         self._settings = settings
         self._active.clear()
 
-    def _rules_for(self, account: str) -> tuple[tuple[Rule, Mode], ...]:
-        """The rules switched on for an account with their modes, worked out once per settings (hot path)."""
+    def _rules_for(self, account: str) -> tuple[tuple[_RuleCheck, Rule, Mode], ...]:
+        """The rules switched on for an account, with their checks and modes, worked out once per settings
+        (this runs for every submit)."""
         active = self._active.get(account)
         if active is None:
-            active = tuple((rule, mode) for rule in RULES if (mode := self.mode(account, rule)) is not Mode.OFF)
+            active = tuple((rule.check, rule, mode) for rule in RULES
+                           if (mode := self.mode(account, rule)) is not Mode.OFF)
             self._active[account] = active
         return active
 
@@ -331,8 +333,8 @@ class Policy:
     def check(self, c: Check) -> list[Violation]:
         """Every breach of an active rule by this submit, in rule order."""
         violations = []
-        for rule, mode in self._rules_for(c.account.id):
-            evidence = rule.check(self, c)
+        for check, rule, mode in self._rules_for(c.account.id):
+            evidence = check(self, c)
             if evidence is not None:
                 violations.append(Violation(rule.name, rule.clause, mode, rule.cmpp_result, rule.smpp_status,
                                             evidence))
