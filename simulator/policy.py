@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 import re
 import tomllib
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -372,27 +372,29 @@ class Policy:
 
 
 class _Recipients:
-    """Who received one content within a sliding window: arrivals in time order plus a count per number."""
+    """Who received one content within a sliding window: each number with the time it last received it, the
+    least recent first. A number sent to again moves to the end instead of adding an entry, so memory grows
+    with the distinct recipients of the window, not with the messages (a partner re-sending one text to the same
+    numbers at thousands a second must not fill the heap, nor make every garbage collection walk it)."""
 
-    __slots__ = ("_arrivals", "_counts")
+    __slots__ = ("_last",)
 
     def __init__(self) -> None:
-        self._arrivals: deque[tuple[float, str]] = deque()
-        self._counts: dict[str, int] = {}
+        self._last: OrderedDict[str, float] = OrderedDict()
 
     def add(self, numbers: Iterable[str], now: float, window: float) -> int:
-        arrivals, counts = self._arrivals, self._counts
-        while arrivals and arrivals[0][0] <= now - window:
-            _, old = arrivals.popleft()
-            left = counts[old] - 1
-            if left:
-                counts[old] = left
-            else:
-                del counts[old]
+        last = self._last
         for number in numbers:
-            arrivals.append((now, number))
-            counts[number] = counts.get(number, 0) + 1
-        return len(counts)
+            if number in last:
+                last.move_to_end(number)
+            last[number] = now
+        horizon = now - window
+        while last:
+            oldest = next(iter(last))
+            if last[oldest] > horizon:
+                break
+            del last[oldest]
+        return len(last)
 
 
 def _content_key(text: str) -> str:
