@@ -142,10 +142,15 @@ _SMPP_PROHIBITED_CONTENT = 0x402
 _SMPP_ADVERTISING = 0x403
 
 
+_NATIONAL_LENGTH = 11  # digits of a mainland mobile number
+
+
 def national(number: str) -> str:
     """A mobile number without its country code: "+8613800138000" and "8613800138000" -> "13800138000"."""
+    if len(number) <= _NATIONAL_LENGTH:  # the usual form already; no prefix can leave 11 digits of it
+        return number
     for prefix in ("+86", "0086", "86"):
-        if number.startswith(prefix) and len(number) - len(prefix) == 11:
+        if number.startswith(prefix) and len(number) - len(prefix) == _NATIONAL_LENGTH:
             return number[len(prefix):]
     return number
 
@@ -172,10 +177,12 @@ def _service_id(_: Policy, c: Check) -> Mapping[str, object] | None:
     return {"service_id": c.service_id, "provisioned": list(c.account.service_ids)}
 
 
+#: SMPP carries no fee (None); an empty CMPP FeeType is read as free, as the ISMGs we know do.
+_FREE = frozenset({None, "", cmpp.FeeType.FREE})
+
+
 def _fee(policy: Policy, c: Check) -> Mapping[str, object] | None:
-    # SMPP carries no fee (None); an empty CMPP FeeType is read as free, as the ISMGs we know do.
-    free = c.fee_type in (None, "", cmpp.FeeType.FREE)
-    if free or c.account.id in policy.settings.approved_fees:
+    if c.fee_type in _FREE or c.account.id in policy.settings.approved_fees:
         return None
     return {"fee_type": c.fee_type}
 
