@@ -24,6 +24,7 @@ import signal
 import socket
 import struct
 import sys
+from typing import cast
 
 HEADER = struct.Struct(">IIII")  # command_length, command_id, command_status, sequence_number
 LENGTH_AND_ID = struct.Struct(">II")
@@ -60,7 +61,7 @@ class Responder(asyncio.Protocol):
         self.buffer = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)  # uvloop's transport is no asyncio.Transport subclass
         self.transport = transport
         sock = transport.get_extra_info("socket")
         if sock is not None:

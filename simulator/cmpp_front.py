@@ -9,7 +9,6 @@ limit; SUBMIT_RESP Result 8 when flow control refuses.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from types import MappingProxyType
 
 from protocols import cmpp, text
@@ -18,7 +17,7 @@ from simulator.gateway import Accepted, Receipt, Submission
 from simulator.refusals import Refusal
 from simulator.store import MessageRow, MoRow
 
-from .front import Front
+from .front import Front, receipt_minute
 
 __all__ = ["CmppFront"]
 
@@ -43,7 +42,7 @@ class CmppFront(Front[cmpp.CmppPdu]):
     def shut_down(self) -> None:
         """CMPP_TERMINATE towards the SP (CMPP 3.0 §8.4.2)."""
         if self.session.state is CmppState.CONNECTED:
-            self._send_request(cmpp.Terminate(), self.gateway.clock.now())
+            self._say_goodbye(cmpp.Terminate())
 
     def _state_name(self) -> str:
         return self.session.state.value
@@ -164,8 +163,7 @@ class CmppFront(Front[cmpp.CmppPdu]):
         zone = self.gateway.zone
         report = cmpp.Report(
             msg_id=int(row.message_id), stat=row.state,
-            submit_time=datetime.fromtimestamp(row.submitted_at, zone).strftime(_REPORT_TIME),
-            done_time=datetime.fromtimestamp(row.done_at, zone).strftime(_REPORT_TIME),
+            submit_time=receipt_minute(row.submitted_at, zone), done_time=receipt_minute(row.done_at, zone),
             dest_terminal_id=row.destination, smsc_sequence=row.id & 0xFFFFFFFF)
         return cmpp.Deliver(sequence_id=sequence, msg_id=self._new_msg_id(now), dest_id=row.source,
                             service_id=row.service_id, src_terminal_id=row.destination, registered_delivery=1,

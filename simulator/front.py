@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
+from datetime import datetime, tzinfo
 from typing import Any, Generic, TypeVar
 
 from protocols.errors import LocalProtocolError
@@ -26,7 +28,7 @@ from simulator.gateway import Accepted, Gateway, Submission
 from simulator.refusals import STORE_FAILED, Refusal
 from simulator.store import MessageRow, MoRow
 
-__all__ = ["Front"]
+__all__ = ["Front", "receipt_minute"]
 
 
 def _digest(submission: Submission) -> str:
@@ -41,6 +43,17 @@ def _digest_rows(rows: tuple[MessageRow, ...]) -> str:
 
 def _fingerprint(content: bytes, destinations: tuple[str, ...]) -> str:
     return hashlib.blake2b(content + "|".join(destinations).encode(), digest_size=8).hexdigest()
+
+
+def receipt_minute(moment: float, zone: tzinfo) -> str:
+    """The minute of ``moment`` as receipts write it, YYMMDDhhmm in ``zone``: SMPP v3.4 Appendix B submit date
+    and done date, CMPP 3.0 §8.4.5.1 Submit_time and Done_time."""
+    return _minute_text(int(moment // 60), zone)
+
+
+@functools.lru_cache(maxsize=256)
+def _minute_text(minute: int, zone: tzinfo) -> str:  # cached: a busy minute's receipts all show the same one
+    return datetime.fromtimestamp(minute * 60, zone).strftime("%y%m%d%H%M")
 
 
 PduT = TypeVar("PduT")
@@ -140,8 +153,9 @@ class Front(ABC, Generic[PduT]):
     # -- Link (what the gateway and the scenarios do to this connection) -------------------------------
 
     def set_window(self, window: int) -> None:
-        """Requests the partner may have unanswered from now on (the contract's, or a scenario's)."""
-        self.session.timing = dataclasses.replace(self.session.timing, peer_window=window)
+        """Requests either side may have unanswered from now on (the contract's, or a scenario's): the
+        partner's submits, and the receipts and MO we send it (clause 2.2's window is the link's)."""
+        self.session.timing = dataclasses.replace(self.session.timing, window=window, peer_window=window)
 
     def abort(self) -> None:
         """Drop the connection at once, without a goodbye."""
@@ -194,6 +208,10 @@ class Front(ABC, Generic[PduT]):
         conditions = self.gateway.conditions
         silent = not conditions.quiet and conditions.is_silent(self.account)
         return self.receiving and self.session.can_send_request and not silent
+
+    def free_slots(self) -> int:
+        """How many receipts or MO segments the session could be sent now (0 when it cannot receive)."""
+        return max(0, self.session.timing.window - self.session.outstanding) if self.can_receive() else 0
 
     @abstractmethod
     def shut_down(self) -> None:
@@ -340,6 +358,15 @@ class Front(ABC, Generic[PduT]):
         self.counters["sent"] += 1
         self._count("out", pdu)
         if self.session.closed:
+            self._detach()
+            self._close()
+
+    def _say_goodbye(self, request: PduT) -> None:
+        """Send the request that ends the session; with our window full of unanswered deliveries there is no
+        room for it, so the connection is closed instead (the deliveries are retried, as after any loss)."""
+        if self.session.can_send_request:
+            self._send_request(request, self.gateway.clock.now())
+        else:
             self._detach()
             self._close()
 

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Literal, NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from protocols import cmpp, text
@@ -124,6 +124,9 @@ class Link(Protocol):
     def can_receive(self) -> bool:
         """Whether the session may be sent a receipt or MO now (bound to receive, window not full)."""
 
+    def free_slots(self) -> int:
+        """How many receipts or MO segments the session could be sent now (0 when it cannot receive)."""
+
     def send_receipt(self, row: MessageRow, now: float) -> bool:
         """Send the receipt for ``row``; False when it could not be sent now."""
 
@@ -134,7 +137,7 @@ class Link(Protocol):
         """What the control API shows about this session."""
 
     def set_window(self, window: int) -> None:
-        """Requests the partner may have unanswered from now on (the contract's, or a scenario's)."""
+        """Requests either side may have unanswered from now on (the contract's, or a scenario's)."""
 
     def abort(self) -> None:
         """Drop the connection at once, without a goodbye (a fault, a refuse-mode outage)."""
@@ -154,6 +157,10 @@ class _AccountState:
     links: list[Link] = field(default_factory=list)
     next_link: int = 0
 
+
+#: Rows the receipt and MO dispatchers read at most at once.
+_DUE_BATCH = 500
+_Due = TypeVar("_Due", MessageRow, MoRow)
 
 #: Receipt stat -> SMPP message_state (v3.4 §5.2.28) for the message_state TLV and query_sm.
 MESSAGE_STATES = {"DELIVRD": 2, "EXPIRED": 3, "DELETED": 4, "UNDELIV": 5, "ACCEPTD": 6, "UNKNOWN": 7,
@@ -600,15 +607,18 @@ class Gateway:
 
     # -- dispatchers ---------------------------------------------------------------------------------
 
-    async def _dispatch(self, once: Callable[[float], Awaitable[list[asyncio.Future[None]]]],
+    async def _dispatch(self, once: Callable[[float], Awaitable[bool]],
                         next_due: Callable[[], Awaitable[float | None]], wake: asyncio.Event) -> None:
-        """Run ``once`` whenever something falls due or ``wake`` is set, until cancelled."""
+        """Run ``once`` whenever something falls due or ``wake`` is set, until cancelled.
+
+        ``once`` returns True when it stopped because every window able to take what is due was full: then
+        only an answer (which sets ``wake``) can make progress, and waiting for the due time, already past,
+        would spin."""
         while True:
             wake.clear()
-            writes = await once(self.clock.now())
-            if writes:
-                await asyncio.gather(*writes, return_exceptions=True)
-            due = await next_due()
+            windows_full = await once(self.clock.now())
+            await self.store.flush()  # what was sent is marked before the next look at what is due
+            due = None if windows_full else await next_due()
             waiters: set[asyncio.Future[object]] = {asyncio.ensure_future(wake.wait())}
             if due is not None:
                 waiters.add(asyncio.ensure_future(self.clock.sleep_until(due)))
@@ -629,63 +639,76 @@ class Gateway:
             today = datetime.fromtimestamp(now, self.zone).replace(hour=0, minute=0, second=0, microsecond=0)
             await self.clock.sleep_until((today + timedelta(days=1)).timestamp())
 
-    async def _receipts_once(self, now: float) -> list[asyncio.Future[None]]:
-        writes = []
-        rows = await self.store.due_receipts(now)
+    async def _receipts_once(self, now: float) -> bool:
+        """Send the receipts due by ``now`` that some window can take; True when windows were full."""
+        rows = await self.store.due_receipts(now, self._free_slots())
         self.metrics.receipts_pending.set(len(rows))
-        for row in rows:
-            state = self._accounts.get(row.account)
-            if state is None:
-                continue
-            link = self._pick_link(state, row.protocol)
-            retry = now + state.profile.retry_interval
-            if link == "busy":
-                continue  # every window is full: an answer wakes the dispatcher again
-            if link is None:
-                writes.append(self.store.set_receipt(row.id, row.receipt_state, retry, row.receipt_attempts))
-                continue
-            attempts = row.receipt_attempts + 1
-            if not link.send_receipt(row, now):
-                continue
-            self.metrics.receipts_sent.labels(row.protocol).inc()
-            final = attempts >= state.profile.max_attempts
-            writes.append(self.store.set_receipt(row.id, "failed" if final else "sent",
-                                                 None if final else retry, attempts))
-        return writes
+        return self._deliver_due(now, rows, self._send_receipt)
 
-    async def _mo_once(self, now: float) -> list[asyncio.Future[None]]:
-        writes = []
-        for mo in await self.store.due_mo(now):
-            state = self._accounts.get(mo.account)
-            if state is None:
-                continue
-            link = self._pick_link(state, None)
-            retry = now + state.profile.retry_interval
-            if link == "busy":
-                continue  # every window is full: an answer wakes the dispatcher again
-            if link is None:
-                writes.append(self.store.set_mo(mo.id, mo.state, retry, mo.attempts))
-                continue
-            if not link.send_mo(mo, now):
-                continue
+    def _send_receipt(self, state: _AccountState, row: MessageRow, now: float) -> Link | Literal["busy"] | None:
+        link = self._pick_link(state, row.protocol)
+        retry = now + state.profile.retry_interval
+        if link is None:
+            self.store.set_receipt(row.id, row.receipt_state, retry, row.receipt_attempts)
+        elif link != "busy" and link.send_receipt(row, now):
+            self.metrics.receipts_sent.labels(row.protocol).inc()
+            attempts = row.receipt_attempts + 1
+            final = attempts >= state.profile.max_attempts
+            self.store.set_receipt(row.id, "failed" if final else "sent", None if final else retry, attempts)
+        return link
+
+    async def _mo_once(self, now: float) -> bool:
+        """Send the MO messages due by ``now`` that some window can take; True when windows were full."""
+        return self._deliver_due(now, await self.store.due_mo(now, self._free_slots()), self._send_mo)
+
+    def _send_mo(self, state: _AccountState, mo: MoRow, now: float) -> Link | Literal["busy"] | None:
+        link = self._pick_link(state, None)
+        retry = now + state.profile.retry_interval
+        if link is None:
+            self.store.set_mo(mo.id, mo.state, retry, mo.attempts)
+        elif link != "busy" and link.send_mo(mo, now):
             self.metrics.mo_sent.labels(link.protocol).inc()
             attempts = mo.attempts + 1
             final = attempts >= state.profile.max_attempts
-            writes.append(self.store.set_mo(mo.id, "failed" if final else "sent", None if final else retry,
-                                            attempts))
-        return writes
+            self.store.set_mo(mo.id, "failed" if final else "sent", None if final else retry, attempts)
+        return link
+
+    def _deliver_due(self, now: float, due: Sequence[_Due],
+                     send: Callable[[_AccountState, _Due, float], Link | Literal["busy"] | None]) -> bool:
+        """Hand each due row to ``send`` (oldest first), skipping the accounts (and, for receipts, protocols)
+        whose sessions were all found full in this round; True when any were."""
+        full: set[tuple[str, str]] = set()
+        for row in due:
+            state = self._accounts.get(row.account)
+            key = (row.account, row.protocol if isinstance(row, MessageRow) else "")
+            if state is None or key in full:
+                continue
+            if send(state, row, now) == "busy":  # every window of the account is full: an answer wakes us
+                full.add(key)
+        return bool(full)
+
+    def _free_slots(self) -> int:
+        """How many more requests the attached sessions' windows take now (at least 1, so that rows of
+        accounts with no session at all are still found and put off)."""
+        return max(1, min(_DUE_BATCH, sum(link.free_slots() for link in self.links())))
 
     def _pick_link(self, state: _AccountState, protocol: str | None) -> Link | Literal["busy"] | None:
         """Round robin over the account's sessions that can receive (of one protocol, if given).
 
         Returns a link; ``"busy"`` when such sessions exist but every window is full (try again as soon as an
         answer opens one); ``None`` when no session could receive at all (try again after a while)."""
-        bound = [link for link in state.links if protocol is None or link.protocol == protocol]
-        candidates = [link for link in bound if link.can_receive()]
-        if not candidates:
-            return "busy" if any(link.receiving for link in bound) else None
-        state.next_link = (state.next_link + 1) % len(candidates)
-        return candidates[state.next_link]
+        links = state.links
+        receiving = False
+        for step in range(1, len(links) + 1):  # this runs for every receipt: no lists built
+            index = (state.next_link + step) % len(links)
+            link = links[index]
+            if protocol is not None and link.protocol != protocol:
+                continue
+            if link.can_receive():
+                state.next_link = index
+                return link
+            receiving = receiving or link.receiving
+        return "busy" if receiving else None
 
 #: Whether a receipt is wanted, by what was asked and whether the message was delivered: SMPP v3.4 §5.2.17,
 #: 1 = any final outcome, 2 = failures only (5.0: 3 = successes only).

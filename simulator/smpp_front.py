@@ -19,7 +19,7 @@ from simulator.gateway import MESSAGE_STATES, Accepted, Receipt, Submission
 from simulator.refusals import Refusal
 from simulator.store import MessageRow, MoRow
 
-from .front import Front
+from .front import Front, receipt_minute
 
 __all__ = ["SmppFront"]
 
@@ -27,7 +27,6 @@ St = smpp.CommandStatus
 
 _RECEIVING = frozenset({SmppState.BOUND_RX, SmppState.BOUND_TRX})
 _BOUND = frozenset({SmppState.BOUND_TX, SmppState.BOUND_RX, SmppState.BOUND_TRX})
-_RECEIPT_DATE = "%y%m%d%H%M"  # SMPP v3.4 Appendix B: YYMMDDhhmm
 _SUBMIT_LIKE = (smpp.SubmitSm, smpp.DataSm)
 _SAR_TLVS = ("sar_msg_ref_num", "sar_total_segments", "sar_segment_seqnum")
 #: registered_delivery bits 1-0 -> what the ESME asked to hear (a tuple, not Receipt(value): this runs per submit).
@@ -61,7 +60,7 @@ class SmppFront(Front[smpp.SmppPdu]):
     def shut_down(self) -> None:
         """unbind towards the ESME (SMPP v3.4 §4.2)."""
         if self.session.state in _BOUND:
-            self._send_request(smpp.Unbind(), self.gateway.clock.now())
+            self._say_goodbye(smpp.Unbind())
 
     def _state_name(self) -> str:
         return self.session.state.value
@@ -203,8 +202,7 @@ class SmppFront(Front[smpp.SmppPdu]):
         delivered = row.state == "DELIVRD"
         body = smpp.build_receipt(smpp.Receipt(
             id=row.message_id, sub=1, dlvrd=1 if delivered else 0,
-            submit_date=datetime.fromtimestamp(row.submitted_at, zone).strftime(_RECEIPT_DATE),
-            done_date=datetime.fromtimestamp(row.done_at, zone).strftime(_RECEIPT_DATE),
+            submit_date=receipt_minute(row.submitted_at, zone), done_date=receipt_minute(row.done_at, zone),
             stat=row.state, err=f"{row.err:03d}", text=row.text[:20]))
         tlvs: tuple[smpp.Tlv, ...] = ()
         if self.session.peer_interface_version >= 0x34:

@@ -189,6 +189,8 @@ _MO_COLUMNS = MoRow._fields
 _INSERT_MESSAGE = (f"INSERT INTO messages ({', '.join(_MESSAGE_COLUMNS)}) "
                    f"VALUES ({', '.join('?' * len(_MESSAGE_COLUMNS))})")
 _INSERT_MO = f"INSERT INTO mo ({', '.join(_MO_COLUMNS)}) VALUES ({', '.join('?' * len(_MO_COLUMNS))})"
+_UPDATE_RECEIPT = "UPDATE messages SET receipt_state = ?, receipt_due = ?, receipt_attempts = ? WHERE id = ?"
+_UPDATE_MO = "UPDATE mo SET state = ?, due = ?, attempts = ? WHERE id = ?"
 _INSERT_EVENT = "INSERT INTO events (at, account, kind, detail) VALUES (?, ?, ?, ?)"
 _INSERT_VIOLATION = ("INSERT INTO violations (at, account, session, rule, mode, recipients, evidence) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?)")
@@ -211,8 +213,9 @@ class Store:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._local = threading.local()
-        #: Audit events and violations waiting for the next commit, as (INSERT, values): appended by the loop,
-        #: drained by the writer (a deque, so that both may touch it at once without losing a row).
+        #: Audit events, violations and delivery states waiting for the next commit, as (statement, values):
+        #: appended by the loop, drained by the writer (a deque, so that both may touch it at once without
+        #: losing a row), applied in order within each statement.
         self._appends: collections.deque[tuple[str, tuple[object, ...]]] = collections.deque()
         #: Commits done and operations they carried (figures for /metrics and the benchmarks).
         self.commits = 0
@@ -255,16 +258,16 @@ class Store:
         values = list(rows)
         return self._enqueue(lambda db: db.executemany(_INSERT_MO, values))
 
-    def set_receipt(self, message_rowid: int, state: str, due: float | None, attempts: int) -> asyncio.Future[None]:
-        """Record what happened to a message's receipt (sent, acked, failed) and when to look again."""
-        return self._enqueue(lambda db: db.execute(
-            "UPDATE messages SET receipt_state = ?, receipt_due = ?, receipt_attempts = ? WHERE id = ?",
-            (state, due, attempts, message_rowid)))
+    def set_receipt(self, message_rowid: int, state: str, due: float | None, attempts: int) -> None:
+        """Record what happened to a message's receipt (sent, acked, failed) and when to look again.
 
-    def set_mo(self, mo_rowid: int, state: str, due: float | None, attempts: int) -> asyncio.Future[None]:
-        """Record what happened to an MO message's delivery."""
-        return self._enqueue(lambda db: db.execute(
-            "UPDATE mo SET state = ?, due = ?, attempts = ? WHERE id = ?", (state, due, attempts, mo_rowid)))
+        Queued like an audit row, in order with the other receipt changes (a receipt's "sent" always lands
+        before its "acked"); :meth:`flush` waits for it."""
+        self._append(_UPDATE_RECEIPT, (state, due, attempts, message_rowid))
+
+    def set_mo(self, mo_rowid: int, state: str, due: float | None, attempts: int) -> None:
+        """Record what happened to an MO message's delivery (queued like :meth:`set_receipt`)."""
+        self._append(_UPDATE_MO, (state, due, attempts, mo_rowid))
 
     def bring_forward(self, account: str) -> asyncio.Future[None]:
         """Make due again what was put off because no session of ``account`` could receive it: receipts and MO

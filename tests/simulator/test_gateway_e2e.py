@@ -302,6 +302,25 @@ async def test_unacknowledged_receipt_is_retried(simulators):
     await simulator.stop()
 
 
+async def test_receipts_outstanding_follow_the_account_window(simulators):
+    # Clause 2.2's window holds both ways: as many unacknowledged receipts as the partner may have submits.
+    account = dataclasses.replace(parse_account_option("900001:888888:10690001"), window=20)
+    simulator = await simulators(accounts=(account,))
+    client = await bound_smpp(simulator)
+    client.auto_answer = False
+    for _ in range(2):
+        for _ in range(15):
+            client.send(submit_sm(registered_delivery=1))
+        await client.expect(smpp.SubmitSmResp, count=15)
+    await client.pump(0.4)  # 8 simulated seconds: every receipt is due, none is retried yet
+    receipts = [event for event in client.events if isinstance(event, smpp.DeliverSm)]
+    assert len(receipts) == 20
+    client.send(receipts[0].response())  # one acknowledged: exactly one more may come
+    await client.pump(0.3)
+    assert len([event for event in client.events if isinstance(event, smpp.DeliverSm)]) == 21
+    await simulator.stop()
+
+
 # -- MO, query, cancel, replace -----------------------------------------------------------------------------
 
 async def test_mo_is_routed_to_the_owner_of_the_service_code(sim):
