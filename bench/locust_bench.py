@@ -13,9 +13,11 @@ Four measurements, each against a freshly started server, one after the other:
 4. bench/loadgen.py's generator against ``smsclab serve``, the same accounts.
 
 Locust reads its account's contract from the control API: the simulator's own for 3, and for 1 a stand-in served
-by this process that states the same contract (window ``--window``, four connections, no rate). The Locust figure
-is Requests/s of submit_sm from its ``--csv`` stats, reset after the warm-up (bench/locustfile_bench.py), minus
-failures; loadgen's is its OK count in the measured seconds. Both use four connections of window 64 by default.
+by this process that states the same contract (window ``--window``, four connections, no rate). Both generators
+send to loadgen's one recipient, which the simulator's accounts have as a subscriber (a compliant partner). The
+Locust figure is Requests/s of submit_sm from its ``--csv`` stats, reset after the warm-up
+(bench/locustfile_bench.py), minus failures; loadgen's is its OK count in the measured seconds. Both use four
+connections of window 64 by default.
 
 The point (issue 6): if Locust's ceiling (1) is well above what smsclab sustains (4), and Locust against smsclab
 (3) comes close to loadgen against it (4), the user class is not what limits a run against the simulator. The
@@ -131,7 +133,8 @@ def run_locust(label: str, target: Target, *, api_url: str, args: argparse.Names
                "-u", str(args.users), "-r", str(args.users), "-t", f"{args.warmup + args.seconds + CSV_LAG:g}s",
                "--csv", str(prefix), "--loglevel", "WARNING", "--host", loadgen.HOST, "--protocol", "smpp",
                "--port", str(target.smpp_port), "--system-id", account, "--password", loadgen.SECRET,
-               "--api", api_url, "--no-receipts", "--bench-warmup", f"{args.warmup:g}",
+               "--api", api_url, "--no-receipts", "--destinations", loadgen.DESTINATION,
+               "--bench-warmup", f"{args.warmup:g}",
                "--bench-report", str(report), "--bench-server-pid", str(target.pid)]
     # cwd: a directory without the repository's pyproject.toml, which Locust would read for [tool.locust]
     locust = targets.Child(f"locust ({name})", command, workdir / f"{name}.log", cwd=workdir)
@@ -235,7 +238,7 @@ def report(args: argparse.Namespace, figures: list[Figure], started: float, load
         if not limited and close < CLOSE_ENOUGH and against.rate and alone.rate:
             # Locust waited on the server, so the difference lies in how the server took Locust's traffic.
             print(f"note: smsclab spent {against.server_cpu / against.rate * 1e6:.0f} us of CPU per Locust submit "
-                  f"(a new text and recipient each, few PDUs per write) and {alone.server_cpu / alone.rate * 1e6:.0f} "
+                  f"(built one by one, few PDUs per write) and {alone.server_cpu / alone.rate * 1e6:.0f} "
                   f"us per loadgen submit (one pre-encoded PDU, a window's worth per write); it was "
                   f"{against.server_cpu:.0%} and {alone.server_cpu:.0%} busy")
     print("submits/s: OK submit responses per measured second (Locust: Requests/s of submit_sm from its CSV, reset "

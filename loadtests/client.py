@@ -360,9 +360,10 @@ class GatewayClient(ABC, Generic[PduT]):
                 self._pending_write.wait()
                 self._pending_write.clear()
                 while self._outgoing:
-                    data = bytes(self._outgoing)
+                    data = memoryview(bytes(self._outgoing))
                     self._outgoing.clear()
-                    self._sock.sendall(data)
+                    while data:  # send, not sendall: gevent's sendall asks the kernel for SO_SNDBUF every call
+                        data = data[self._sock.send(data):]
                 if self.closed:
                     return
         except OSError:
