@@ -229,6 +229,10 @@ class Session(ABC, Generic[PduT]):
         """A fresh keep-alive request, or ``None`` when the state allows none."""
 
     @abstractmethod
+    def _may_probe(self) -> bool:
+        """Whether the state allows a keep-alive probe (asked at every read and write: builds nothing)."""
+
+    @abstractmethod
     def _is_keepalive(self, pdu: PduT) -> bool:
         """Whether a request is the keep-alive probe, which the session answers itself."""
 
@@ -361,7 +365,7 @@ class Session(ABC, Generic[PduT]):
         deadlines = [pending.deadline for pending in self._ours.values()]
         if self._probe is not None:
             deadlines.append(self._probe.deadline)
-        elif self.timing.keepalive_interval is not None and self._keepalive_probe() is not None:
+        elif self.timing.keepalive_interval is not None and self._may_probe():
             deadlines.append(self._last_received + self.timing.keepalive_interval)
         if self.timing.inactivity_timeout is not None:
             deadlines.append(self._last_received + self.timing.inactivity_timeout)

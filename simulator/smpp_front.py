@@ -28,6 +28,10 @@ St = smpp.CommandStatus
 _RECEIVING = frozenset({SmppState.BOUND_RX, SmppState.BOUND_TRX})
 _BOUND = frozenset({SmppState.BOUND_TX, SmppState.BOUND_RX, SmppState.BOUND_TRX})
 _SUBMIT_LIKE = (smpp.SubmitSm, smpp.DataSm)
+_SUBMITS = (smpp.SubmitSm, smpp.DataSm, smpp.SubmitMulti)
+# Flag values as plain ints, looked up once rather than on the enum for every submit.
+_UDHI = int(smpp.EsmClass.UDHI)
+_RECEIPT_MASK = int(smpp.RegisteredDelivery.RECEIPT_MASK)
 _SAR_TLVS = ("sar_msg_ref_num", "sar_total_segments", "sar_segment_seqnum")
 #: registered_delivery bits 1-0 -> what the ESME asked to hear (a tuple, not Receipt(value): this runs per submit).
 _RECEIPTS = tuple(Receipt(value) for value in range(4))
@@ -106,7 +110,7 @@ class SmppFront(Front[smpp.SmppPdu]):
                                 account=pdu.system_id, status=f"0x{status:08x}", peer=self.peer)
 
     def _on_submit(self, pdu: smpp.SmppPdu, now: float, accepted: list[tuple[smpp.SmppPdu, Accepted]]) -> None:
-        assert isinstance(pdu, smpp.SubmitSm | smpp.DataSm | smpp.SubmitMulti)
+        assert isinstance(pdu, _SUBMITS)
         if isinstance(pdu, smpp.SubmitMulti):
             destinations = tuple(d.destination_addr for d in pdu.dest_address if d.dest_flag == 1)
         else:
@@ -121,8 +125,8 @@ class SmppFront(Front[smpp.SmppPdu]):
         submission = Submission(
             protocol="smpp", session=self.label, source=pdu.source_addr, destinations=destinations,
             content=content, data_coding=pdu.data_coding, encoding=text.encoding_for_data_coding(pdu.data_coding),
-            udhi=text.udhi_set(pdu.esm_class, mask=smpp.EsmClass.UDHI),
-            receipt=_RECEIPTS[pdu.registered_delivery & smpp.RegisteredDelivery.RECEIPT_MASK],
+            udhi=text.udhi_set(pdu.esm_class, mask=_UDHI),
+            receipt=_RECEIPTS[pdu.registered_delivery & _RECEIPT_MASK],
             service_id=pdu.service_type,
             sar=sar if sar and all(isinstance(value, int) for value in sar) else None,  # type: ignore[arg-type]
             sequence=pdu.sequence_number)
@@ -192,7 +196,7 @@ class SmppFront(Front[smpp.SmppPdu]):
         return request.response(message_id=accepted.message_id)
 
     def _refused_response(self, request: smpp.SmppPdu, refusal: Refusal) -> smpp.SmppPdu:
-        assert isinstance(request, smpp.SubmitSm | smpp.DataSm | smpp.SubmitMulti)
+        assert isinstance(request, _SUBMITS)
         return request.response(command_status=refusal.smpp_status)
 
     # -- towards the ESME ----------------------------------------------------------------------------

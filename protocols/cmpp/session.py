@@ -164,7 +164,10 @@ class CmppSession(Session[pdus.CmppPdu]):
         return True  # every CMPP request has a response (CMPP 3.0 §7.4: "应立即回送响应消息")
 
     def _keepalive_probe(self) -> pdus.CmppPdu | None:
-        return pdus.ActiveTest() if self.state is CmppState.CONNECTED else None
+        return pdus.ActiveTest() if self._may_probe() else None
+
+    def _may_probe(self) -> bool:
+        return self.state is CmppState.CONNECTED
 
     def _is_keepalive(self, pdu: pdus.CmppPdu) -> bool:
         return isinstance(pdu, pdus.ActiveTest)

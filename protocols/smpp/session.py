@@ -178,7 +178,10 @@ class SmppSession(Session[pdus.SmppPdu]):
         return pdu.command_id not in _NO_RESPONSE
 
     def _keepalive_probe(self) -> pdus.SmppPdu | None:
-        return pdus.EnquireLink() if self.state in _BOUND else None
+        return pdus.EnquireLink() if self._may_probe() else None
+
+    def _may_probe(self) -> bool:
+        return self.state in _BOUND
 
     def _is_keepalive(self, pdu: pdus.SmppPdu) -> bool:
         return isinstance(pdu, pdus.EnquireLink)
@@ -245,7 +248,8 @@ class SmppSession(Session[pdus.SmppPdu]):
 
     def _advance(self, pdu: pdus.SmppPdu) -> None:
         """Apply the state change a legal PDU causes (SMPP v3.4 §2.2)."""
-        if isinstance(pdu, pdus.BindTransmitter | pdus.BindReceiver | pdus.BindTransceiver):
+        if pdu.command_id in _BINDS:
+            assert isinstance(pdu, pdus.BindTransmitter | pdus.BindReceiver | pdus.BindTransceiver)
             self.system_id = pdu.system_id
             if self.our_role is Role.SERVER:
                 self.peer_interface_version = pdu.interface_version
