@@ -311,13 +311,10 @@ class Front(ABC, Generic[PduT]):
             accepted.append((request, verdict))
 
     def _persist(self, accepted: list[tuple[PduT, Accepted]], now: float) -> None:
-        future = self.gateway.persist([item for _, item in accepted], now)
-
-        def answer(done: asyncio.Future[None]) -> None:
-            failed = done.cancelled() or done.exception() is not None
+        def answer(error: BaseException | None) -> None:
             answer_now = self.gateway.clock.now()
             for request, item in accepted:
-                if failed:
+                if error is not None:
                     self._respond(self._refused_response(request, STORE_FAILED), answer_now)
                     continue
                 first = item.rows[0]
@@ -328,7 +325,7 @@ class Front(ABC, Generic[PduT]):
                 self._respond(self._accepted_response(request, item), answer_now)
             self._flush()
 
-        future.add_done_callback(answer)
+        self.gateway.persist([item for _, item in accepted], now, answer)
 
     def _respond(self, response: PduT, now: float) -> None:
         """Answer a submit, late if a latency fault is active (agreement clause 2.10: faults replayed)."""

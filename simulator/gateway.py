@@ -210,7 +210,7 @@ class Gateway:
         self._reassembler = text.Reassembler()
         self._receipts_wake = asyncio.Event()
         #: Accepted submits of this event-loop turn, written together by :meth:`_persist_turn`.
-        self._to_persist: list[tuple[list[MessageRow], asyncio.Future[None], float]] = []
+        self._to_persist: list[tuple[list[MessageRow], Callable[[BaseException | None], None], float]] = []
         self._mo_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         #: Each DLR profile's outcome weights, summed up once (by the profile's id; the profile is kept with them).
@@ -400,17 +400,17 @@ class Gateway:
                          clause=violation.clause, mode=violation.mode.value, sequence=submission.sequence,
                          evidence=evidence)
 
-    def persist(self, accepted: Sequence[Accepted], submitted_at: float) -> asyncio.Future[None]:
-        """Write accepted submits; the future resolves when they are durable. Receipts are scheduled then.
+    def persist(self, accepted: Sequence[Accepted], submitted_at: float,
+                then: Callable[[BaseException | None], None]) -> None:
+        """Write accepted submits, then call ``then(None)`` once they are durable, or ``then(error)`` if the
+        store could not commit them. Receipts are scheduled then.
 
-        Every connection's submits of one event-loop turn go to the store as one insert: with a thousand
-        sessions each read carries only a few submits, and one store operation per read would cost more than
-        the rows themselves."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        Every connection's submits of one event-loop turn go to the store as one insert, and ``then`` is called
+        straight from that insert's completion: with a thousand sessions each read carries only a few submits,
+        and a store operation, a future or a loop turn per read would cost more than the rows themselves."""
         if not self._to_persist:
             asyncio.get_running_loop().call_soon(self._persist_turn)
-        self._to_persist.append(([row for item in accepted for row in item.rows], future, submitted_at))
-        return future
+        self._to_persist.append(([row for item in accepted for row in item.rows], then, submitted_at))
 
     def _persist_turn(self) -> None:
         batch, self._to_persist = self._to_persist, []
@@ -418,17 +418,13 @@ class Gateway:
         stored = self.store.insert_messages(rows)
 
         def committed(done: asyncio.Future[None]) -> None:
-            error = None if done.cancelled() else done.exception()
+            error = (asyncio.CancelledError() if done.cancelled() else done.exception())
             now = self.clock.now()
-            for _, future, submitted_at in batch:
-                if future.done():
-                    continue
-                if done.cancelled() or error is not None:
-                    future.set_exception(error or asyncio.CancelledError())
-                    continue
-                self.metrics.store_seconds.observe(max(0.0, now - submitted_at))
-                future.set_result(None)
-            if error is not None or done.cancelled():
+            for _, then, submitted_at in batch:
+                if error is None:
+                    self.metrics.store_seconds.observe(max(0.0, now - submitted_at))
+                then(error)
+            if error is not None:
                 return
             for (protocol, account), count in collections.Counter((row.protocol, row.account) for row in rows).items():
                 self.metrics.accepted.labels(protocol, account).inc(count)
