@@ -283,7 +283,7 @@ class Front(ABC, Generic[PduT]):
 
     def _on_response_timeout(self, event: ResponseTimeout[PduT], now: float) -> None:
         self._deliveries.pop(self._sequence_of(event.request), None)
-        self.gateway.wake_dispatchers()
+        self.gateway.window_opened()
 
     def _on_peer_violation(self, event: PeerViolation, now: float) -> None:
         self.gateway.events.emit(now, "protocol.violation", session=self.label, account=self.account,
@@ -384,7 +384,7 @@ class Front(ABC, Generic[PduT]):
                 self.gateway.receipt_answered(delivery, ok, now, latency=now - sent_at)
             else:
                 self.gateway.mo_answered(delivery, ok, now, latency=now - sent_at)
-        self.gateway.wake_dispatchers()
+        self.gateway.window_opened()
 
     def _flush(self) -> None:
         data = self.session.data_to_send()

@@ -212,6 +212,8 @@ class Gateway:
         #: Accepted submits of this event-loop turn, written together by :meth:`_persist_turn`.
         self._to_persist: list[tuple[list[MessageRow], Callable[[BaseException | None], None], float]] = []
         self._mo_wake = asyncio.Event()
+        #: The wake events of the dispatchers whose last round stopped at full windows.
+        self._waiting_for_room: set[asyncio.Event] = set()
         self._tasks: list[asyncio.Task[None]] = []
         #: Each DLR profile's outcome weights, summed up once (by the profile's id; the profile is kept with them).
         self._cumulative_weights: dict[int, tuple[DlrProfile, list[float]]] = {}
@@ -319,6 +321,14 @@ class Gateway:
             state.bucket.set_rate(rate, now)
         for link in state.links:
             link.set_window(window)
+        self.wake_dispatchers()  # a wider window may take what waited
+
+    def window_opened(self) -> None:
+        """A link answered (or gave up waiting for) one of our deliveries: the dispatchers that found every
+        window full in their last round look again. Ones that did not are asleep until their next due time
+        and have nothing new to do (waking them for every answer costs a store round trip each)."""
+        for wake in self._waiting_for_room:
+            wake.set()
 
     def wake_dispatchers(self) -> None:
         """A link's window opened: pending receipts and MO may go out now."""
@@ -603,18 +613,22 @@ class Gateway:
 
     # -- dispatchers ---------------------------------------------------------------------------------
 
-    async def _dispatch(self, once: Callable[[float], Awaitable[bool]],
-                        next_due: Callable[[], Awaitable[float | None]], wake: asyncio.Event) -> None:
+    async def _dispatch(self, once: Callable[[float], Awaitable[set[str]]],
+                        next_due: Callable[[Sequence[str]], Awaitable[float | None]], wake: asyncio.Event) -> None:
         """Run ``once`` whenever something falls due or ``wake`` is set, until cancelled.
 
-        ``once`` returns True when it stopped because every window able to take what is due was full: then
-        only an answer (which sets ``wake``) can make progress, and waiting for the due time, already past,
-        would spin."""
+        ``once`` returns the accounts whose sessions were all too full to take what was due. Their rows are
+        left for an answer to wake us (:meth:`window_opened`); the next due time is the others' (theirs is
+        already past: waiting for it would spin)."""
         while True:
             wake.clear()
-            windows_full = await once(self.clock.now())
+            full = await once(self.clock.now())
+            if full:
+                self._waiting_for_room.add(wake)
+            else:
+                self._waiting_for_room.discard(wake)
             await self.store.flush()  # what was sent is marked before the next look at what is due
-            due = None if windows_full else await next_due()
+            due = await next_due(sorted(full))
             waiters: set[asyncio.Future[object]] = {asyncio.ensure_future(wake.wait())}
             if due is not None:
                 waiters.add(asyncio.ensure_future(self.clock.sleep_until(due)))
@@ -635,11 +649,12 @@ class Gateway:
             today = datetime.fromtimestamp(now, self.zone).replace(hour=0, minute=0, second=0, microsecond=0)
             await self.clock.sleep_until((today + timedelta(days=1)).timestamp())
 
-    async def _receipts_once(self, now: float) -> bool:
-        """Send the receipts due by ``now`` that some window can take; True when windows were full."""
-        rows = await self.store.due_receipts(now, self._free_slots())
+    async def _receipts_once(self, now: float) -> set[str]:
+        """Send the receipts due by ``now`` that some window can take; returns the accounts that had no room."""
+        limit, full = self._room()
+        rows = await self.store.due_receipts(now, limit, skip_accounts=sorted(full))
         self.metrics.receipts_pending.set(len(rows))
-        return self._deliver_due(now, rows, self._send_receipt)
+        return full | self._deliver_due(now, rows, self._send_receipt)
 
     def _send_receipt(self, state: _AccountState, row: MessageRow, now: float) -> Link | Literal["busy"] | None:
         link = self._pick_link(state, row.protocol)
@@ -653,9 +668,11 @@ class Gateway:
             self.store.set_receipt(row.id, "failed" if final else "sent", None if final else retry, attempts)
         return link
 
-    async def _mo_once(self, now: float) -> bool:
-        """Send the MO messages due by ``now`` that some window can take; True when windows were full."""
-        return self._deliver_due(now, await self.store.due_mo(now, self._free_slots()), self._send_mo)
+    async def _mo_once(self, now: float) -> set[str]:
+        """Send the MO messages due by ``now`` that some window can take; returns the accounts that had no room."""
+        limit, full = self._room()
+        return full | self._deliver_due(now, await self.store.due_mo(now, limit, skip_accounts=sorted(full)),
+                                        self._send_mo)
 
     def _send_mo(self, state: _AccountState, mo: MoRow, now: float) -> Link | Literal["busy"] | None:
         link = self._pick_link(state, None)
@@ -670,9 +687,9 @@ class Gateway:
         return link
 
     def _deliver_due(self, now: float, due: Sequence[_Due],
-                     send: Callable[[_AccountState, _Due, float], Link | Literal["busy"] | None]) -> bool:
+                     send: Callable[[_AccountState, _Due, float], Link | Literal["busy"] | None]) -> set[str]:
         """Hand each due row to ``send`` (oldest first), skipping the accounts (and, for receipts, protocols)
-        whose sessions were all found full in this round; True when any were."""
+        whose sessions were found full in this round; returns those accounts."""
         full: set[tuple[str, str]] = set()
         for row in due:
             state = self._accounts.get(row.account)
@@ -681,12 +698,19 @@ class Gateway:
                 continue
             if send(state, row, now) == "busy":  # every window of the account is full: an answer wakes us
                 full.add(key)
-        return bool(full)
+        return {account for account, _ in full}
 
-    def _free_slots(self) -> int:
-        """How many more requests the attached sessions' windows take now (at least 1, so that rows of
-        accounts with no session at all are still found and put off)."""
-        return max(1, min(_DUE_BATCH, sum(link.free_slots() for link in self.links())))
+    def _room(self) -> tuple[int, set[str]]:
+        """How many deliveries to read now: what the sessions' windows can take (at least one, so that rows of
+        accounts without a session are still found and put off), and the accounts to leave out because every
+        session of theirs that could receive is full."""
+        free, full = 0, set()
+        for account_id, state in self._accounts.items():
+            room = [link.free_slots() for link in state.links if link.receiving]
+            free += sum(room)
+            if room and not any(room):
+                full.add(account_id)
+        return max(1, min(_DUE_BATCH, free)), full
 
     def _pick_link(self, state: _AccountState, protocol: str | None) -> Link | Literal["busy"] | None:
         """Round robin over the account's sessions that can receive (of one protocol, if given).

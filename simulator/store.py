@@ -349,28 +349,34 @@ class Store:
                                "(SELECT COALESCE(MAX(id), 0) FROM mo)", ())
         return int(row[0][0]), int(row[0][1])
 
-    async def due_receipts(self, now: float, limit: int = 500) -> list[MessageRow]:
-        """Messages whose receipt is due to be sent (again) by ``now``, oldest first."""
+    async def due_receipts(self, now: float, limit: int = 500, *,
+                           skip_accounts: Sequence[str] = ()) -> list[MessageRow]:
+        """Messages whose receipt is due to be sent (again) by ``now``, oldest first, but none of the accounts
+        in ``skip_accounts`` (whose sessions can take nothing now: their backlog must not hide the others')."""
+        skip, skipped = _skipping(skip_accounts)
         rows = await self._read(
             f"SELECT {', '.join(_MESSAGE_COLUMNS)} FROM messages WHERE receipt_state IN ('pending', 'sent') "
-            "AND receipt_due <= ? ORDER BY receipt_due LIMIT ?", (now, limit))
+            f"AND receipt_due <= ?{skip} ORDER BY receipt_due LIMIT ?", (now, *skipped, limit))
         return [MessageRow(*row) for row in rows]
 
-    async def next_receipt_due(self) -> float | None:
-        """When the earliest pending receipt falls due."""
-        rows = await self._read("SELECT MIN(receipt_due) FROM messages WHERE receipt_state IN ('pending', 'sent')",
-                                ())
+    async def next_receipt_due(self, skip_accounts: Sequence[str] = ()) -> float | None:
+        """When the earliest pending receipt falls due, leaving out ``skip_accounts``."""
+        skip, skipped = _skipping(skip_accounts)
+        rows = await self._read(
+            f"SELECT MIN(receipt_due) FROM messages WHERE receipt_state IN ('pending', 'sent'){skip}", skipped)
         return None if rows[0][0] is None else float(rows[0][0])
 
-    async def due_mo(self, now: float, limit: int = 500) -> list[MoRow]:
-        """MO messages due to be offered (again) by ``now``."""
+    async def due_mo(self, now: float, limit: int = 500, *, skip_accounts: Sequence[str] = ()) -> list[MoRow]:
+        """MO messages due to be offered (again) by ``now``, none of ``skip_accounts`` (as :meth:`due_receipts`)."""
+        skip, skipped = _skipping(skip_accounts)
         rows = await self._read(f"SELECT {', '.join(_MO_COLUMNS)} FROM mo WHERE state IN ('pending', 'sent') "
-                                "AND due <= ? ORDER BY due LIMIT ?", (now, limit))
+                                f"AND due <= ?{skip} ORDER BY due LIMIT ?", (now, *skipped, limit))
         return [MoRow(*row) for row in rows]
 
-    async def next_mo_due(self) -> float | None:
-        """When the earliest pending MO falls due."""
-        rows = await self._read("SELECT MIN(due) FROM mo WHERE state IN ('pending', 'sent')", ())
+    async def next_mo_due(self, skip_accounts: Sequence[str] = ()) -> float | None:
+        """When the earliest pending MO falls due, leaving out ``skip_accounts``."""
+        skip, skipped = _skipping(skip_accounts)
+        rows = await self._read(f"SELECT MIN(due) FROM mo WHERE state IN ('pending', 'sent'){skip}", skipped)
         return None if rows[0][0] is None else float(rows[0][0])
 
     async def find_message(self, account: str, message_id: str) -> MessageRow | None:
@@ -570,6 +576,14 @@ class Store:
         futures = [future for _, future in work if future is not None]
         if futures:  # one wake-up of the loop per commit, however many operations it carried
             loop.call_soon_threadsafe(_settle, futures, outcome)
+
+
+def _skipping(accounts: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """The condition leaving ``accounts`` out of a query (none when there are none: the plain query keeps its
+    index-only plan), and its parameters."""
+    if not accounts:
+        return "", ()
+    return f" AND account NOT IN ({', '.join('?' * len(accounts))})", tuple(accounts)
 
 
 def _settle(futures: list[asyncio.Future[Any]], error: BaseException | None) -> None:

@@ -321,6 +321,24 @@ async def test_receipts_outstanding_follow_the_account_window(simulators):
     await simulator.stop()
 
 
+async def test_a_partner_that_never_acknowledges_does_not_hold_back_anothers_receipts(simulators):
+    stuck, other = (dataclasses.replace(parse_account_option(f"90000{n}:888888:1069000{n}"), window=2) for n in (1, 2))
+    simulator = await simulators(accounts=(stuck, other))
+    silent = await bound_smpp(simulator, system_id="900001")
+    silent.auto_answer = False
+    for _ in range(4):  # 8 receipts due to a session that takes 2 and answers none
+        for _ in range(2):
+            silent.send(submit_sm(registered_delivery=1))
+        await silent.expect(smpp.SubmitSmResp, count=2)
+    await silent.pump(0.3)  # 6 simulated seconds: all 8 due, 2 sent, 6 waiting for room that never comes
+    client = await bound_smpp(simulator, system_id="900002")
+    client.send(submit_sm(registered_delivery=1, source_addr="10690002"))
+    (resp,) = await client.expect(smpp.SubmitSmResp)
+    (receipt,) = await client.expect(smpp.DeliverSm, timeout=2)  # 40 simulated seconds at most
+    assert smpp.parse_receipt(receipt.short_message).id == resp.message_id
+    await simulator.stop()
+
+
 # -- MO, query, cancel, replace -----------------------------------------------------------------------------
 
 async def test_mo_is_routed_to_the_owner_of_the_service_code(sim):
