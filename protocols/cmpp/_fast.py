@@ -1,5 +1,5 @@
-"""Private: the CMPP fast path, a decoder and an encoder per command and wire layout, generated from the Construct
-Structs of :mod:`._codec` at import.
+"""Private: the CMPP fast path, a decoder and an encoder per command and wire layout, and an encoder of the status
+report body per layout (:func:`report_encoders`), generated from the Construct Structs of :mod:`._codec` at import.
 
 What is generated
 -----------------
@@ -39,7 +39,7 @@ from protocols.errors import LocalProtocolError
 
 from . import _codec
 
-__all__ = ["Decoder", "Encoder", "generate"]
+__all__ = ["Decoder", "Encoder", "generate", "report_encoders"]
 
 Decoder = Callable[[bytes, int], Any]  # (frame, Sequence_Id) -> PDU or None
 Encoder = Callable[[Any], bytes | None]  # PDU -> frame or None
@@ -164,19 +164,23 @@ def _decoder(cls: type, layout: _codec._Layout, origin: str) -> Decoder:
     return decoder
 
 
-def _encoder(cls: type, layout: _codec._Layout, origin: str) -> Encoder:
+def _encoder(cls: type, layout: _codec._Layout, origin: str, *, framed: bool = True) -> Encoder:
+    """The encoder of ``cls`` in ``layout``: a whole frame, or with ``framed=False`` the body alone (the status
+    report inside a DELIVER's Msg_Content)."""
     fields, derived = _fields(layout)
     source = FunctionSource(f"encode_{cls.__name__}", "pdu", origin)
     carried = [field for field in fields if field.kind != "derived"]
     for field in carried:
         source.line(f"v_{field.name} = pdu.{field.name}")
-    source.line("sequence_id = pdu.sequence_id")
     types = {"uint": "int", "text": "str", "octets": "bytes", "numbers": "tuple", "content": "bytes"}
-    checks = ["type(sequence_id) is int"]
+    checks = []
+    if framed:
+        source.line("sequence_id = pdu.sequence_id")
+        checks.append("type(sequence_id) is int")
     checks += [source.is_integer(f"v_{field.name}") if field.kind == "uint"
                else f"type(v_{field.name}) is {types[field.kind]}" for field in carried]
     # Fields of the other layout must keep their defaults (pdus.encode_reference refuses anything else).
-    names = {field.name for field in carried} | {"sequence_id"}
+    names = {field.name for field in carried} | ({"sequence_id"} if framed else set())
     for other in dataclasses.fields(cls):
         if other.name not in names:
             default = source.const(other.default, "default")
@@ -206,9 +210,10 @@ def _encoder(cls: type, layout: _codec._Layout, origin: str) -> Encoder:
             total.append(f"{field.width} * len(v_{field.name})")
         elif field.kind == "content":
             total.append(f"len(v_{field.name})")
-    header = [" + ".join(total), str(cls.command_id), "sequence_id"]  # type: ignore[attr-defined]
+    header = [" + ".join(total), str(getattr(cls, "command_id", 0)), "sequence_id"]
     header_codes = _codec._HEADER.format.lstrip(">")
-    parts: list[str] = []
+    # Unframed, the body starts as if a header had been written already: nothing is folded into its first run.
+    parts: list[str] = [] if framed else ['b""']
     for run in _runs(fields):
         first = run[0]
         if first.size is None:
@@ -233,6 +238,8 @@ def _encoder(cls: type, layout: _codec._Layout, origin: str) -> Encoder:
         parts.append(f"{source.const(struct.Struct('>' + codes), 'struct')}.pack({', '.join(arguments)})")
     if not parts:
         parts.append(f"{source.const(_codec._HEADER, 'header')}.pack({', '.join(header)})")
+    if not framed:
+        parts = parts[1:] or ['b""']
     with source.block("try:"):
         source.line(f"return {' + '.join(parts)}")
     # An integer out of its format's range, or text that is not Latin-1: the reference path names the field.
@@ -240,6 +247,12 @@ def _encoder(cls: type, layout: _codec._Layout, origin: str) -> Encoder:
         source.line("return None")
     encoder: Encoder = source.compile()
     return encoder
+
+
+def report_encoders(report_type: type) -> dict[bool, Encoder]:
+    """The status report's body encoders (no header), by layout: True for 3.0's 71 bytes, False for 60."""
+    return {v3: _encoder(report_type, layout, f"CMPP {'3.0' if v3 else '2.0'} {layout.name}", framed=False)
+            for v3, layout in _codec._REPORTS.items()}
 
 
 def generate(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from . import _codec
+from . import _codec, _fast
 from .codes import Version
 
 __all__ = ["Report", "build_report", "parse_report"]
@@ -51,7 +51,22 @@ def build_report(report: Report, version: Version | int) -> bytes:
     """Lay out ``report`` for a DELIVER of ``version`` (CMPP 3.0 §8.4.5.1): 60 bytes for 2.0/2.1, 71 for 3.0.
 
     Raises :class:`~protocols.errors.LocalProtocolError` naming the field for a value that does not fit.
+
+    Runs the encoder generated from the Construct layout (:mod:`._fast`, one per receipt sent); what it does not
+    accept goes to :func:`build_report_reference`, which writes the same bytes or raises the error.
     """
+    if type(report) is Report:
+        body = _FAST[_codec.wire_is_v3(version)](report)
+        if body is not None:
+            return body
+    return build_report_reference(report, version)
+
+
+def build_report_reference(report: Report, version: Version | int) -> bytes:
+    """:func:`build_report` through the Construct layout alone: the definition the fast path is held to."""
     return _codec.build_report_fields(
         {field.name: getattr(report, field.name) for field in fields(report)}, version
     )
+
+
+_FAST = _fast.report_encoders(Report)
