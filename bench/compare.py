@@ -1,7 +1,7 @@
 """smsclab side by side with the ceiling of Python and with a peer, one load generator, one run (figures, not a test).
 
 Usage: python bench/compare.py [--seconds 5] [--warmup 1] [--sessions 4] [--window 64] [--receipts]
-       [--scale-sessions 1000] [--scale-window 4] [--idle-sessions 2000] [--no-scale] [--no-idle]
+       [--scale-sessions 1000] [--scale-window 4] [--idle-sessions 2000] [--no-scale] [--no-idle] [--no-half]
        [--smpp34-consumers 256] [--smpp34-threads N] [--no-uvloop] [--keep-data]
 
 One after the other, each in a process of its own and driven by bench/loadgen.py's generator (the same
@@ -14,9 +14,11 @@ sessions, the same pre-encoded submit, the same clock), for a warm-up and then t
 4. bench/smpp34_server.py: the SMSC of the smpp34 wheel (Rust core), the peer; left out, with the reason
    printed, when the package is not installed.
 
-Then two extra figures for smsclab SMPP (issue 7, "Scale"): the throughput with ``--scale-sessions`` sessions of
-window ``--scale-window`` against the figure of row 1, and the server's RSS growth per idle bound session
-(``--idle-sessions`` sessions opened on top of four, RSS read before and after).
+Then each smsclab row again at half the rate it sustained (the generator paces its sends), for the latency
+there (issue 7: p99 <= 5 ms at half load), and two extra figures for smsclab SMPP (issue 7, "Scale"): the
+throughput with ``--scale-sessions`` sessions of window ``--scale-window`` against the figure of row 1, and the
+server's RSS growth per idle bound session (``--idle-sessions`` sessions opened on top of four, RSS read before
+and after).
 
 The table shows submits/s (OK responses in the measured seconds), p50/p99 latency (send -> OK), the server's peak
 RSS, its CPU (share of one core, all threads) and CPU per OK, the generator's CPU (near 100% means the
@@ -82,14 +84,15 @@ class Idle:
         return (self.after_kib - self.before_kib) / self.sessions if self.sessions else math.nan
 
 
-def load_options(args: argparse.Namespace, sessions: int, window: int, receipts: bool) -> argparse.Namespace:
-    """The options loadgen.drive() reads, for one load."""
-    return argparse.Namespace(rate=None, sessions=sessions, window=window, receipts=receipts, warmup=args.warmup,
+def load_options(args: argparse.Namespace, sessions: int, window: int, receipts: bool,
+                 rate: float | None = None) -> argparse.Namespace:
+    """The options loadgen.drive() reads, for one load (``rate``: offered submits/s, None for window-bound)."""
+    return argparse.Namespace(rate=rate, sessions=sessions, window=window, receipts=receipts, warmup=args.warmup,
                               seconds=args.seconds, receipt_wait=args.receipt_wait)
 
 
 def measure(label: str, start: Callable[[], Target], args: argparse.Namespace, *, sessions: int, window: int,
-            receipts: bool) -> Row:
+            receipts: bool, rate: float | None = None) -> Row:
     """Start a target, load it, stop it; a failed start or load becomes a problem of the row, not an abort."""
     try:
         target = start()
@@ -103,7 +106,8 @@ def measure(label: str, start: Callable[[], Target], args: argparse.Namespace, *
     loadgen.HANDSHAKE_SECONDS = handshake + BIND_SECONDS_PER_THOUSAND * sessions / 1000
     try:
         result.rss_start = targets.rss_kib(target.pid)
-        asyncio.run(loadgen.drive(load_options(args, sessions, window, receipts), target.protocol, target, result))
+        asyncio.run(loadgen.drive(load_options(args, sessions, window, receipts, rate), target.protocol, target,
+                                  result))
         result.rss_end, result.rss_peak = targets.rss_kib(target.pid), targets.peak_rss_kib(target.pid)
     except Exception as error:
         row.problems.append(f"{type(error).__name__}: {error}")
@@ -201,8 +205,8 @@ def row_cells(row: Row, ceiling: float, peer: float) -> tuple[str, ...]:
             store)
 
 
-def report(args: argparse.Namespace, rows: list[Row], *, peer_missing: str | None, scale: Row | None,
-           idle: Idle | None, started: float, load_before: str) -> bool:
+def report(args: argparse.Namespace, rows: list[Row], *, peer_missing: str | None, half: list[Row],
+           scale: Row | None, idle: Idle | None, started: float, load_before: str) -> bool:
     """Print everything; True when no run had a problem."""
     ceiling = next((r.rate for r in rows if r.label == CEILING), math.nan)
     peer = next((r.rate for r in rows if r.label == PEER), math.nan)
@@ -227,6 +231,16 @@ def report(args: argparse.Namespace, rows: list[Row], *, peer_missing: str | Non
             print(f"{row.label} PROBLEM: {problem}")
     if peer_missing:
         print(f"{PEER}: row left out: {peer_missing}")
+    for row in half:
+        r = row.result
+        if r is not None and r.ok_window:
+            ordered = sorted(r.latencies)
+            print(f"half load: {row.label} offered {row.detail}: {r.rate:,.0f} submits/s, p50 "
+                  f"{loadgen.percentile(ordered, 0.5):.2f} ms, p99 {loadgen.percentile(ordered, 0.99):.2f} ms "
+                  f"(issue 7: p99 <= 5 ms), srv CPU {r.server_cpu:.0%}")
+        for problem in row.problems:
+            healthy = False
+            print(f"half load {row.label} PROBLEM: {problem}")
     if scale is not None:
         base = next((r.rate for r in rows if r.label == "smsclab SMPP"), math.nan)
         r = scale.result
@@ -269,6 +283,7 @@ def main() -> int:
     parser.add_argument("--idle-sessions", type=int, default=2000)
     parser.add_argument("--no-scale", action="store_true", help="skip the many-sessions run")
     parser.add_argument("--no-idle", action="store_true", help="skip the idle-session RSS figure")
+    parser.add_argument("--no-half", action="store_true", help="skip the latency runs at half load")
     parser.add_argument("--smpp34-consumers", type=int, default=256,
                         help="tasks awaiting smpp34's Server.next() at once (see bench/smpp34_server.py)")
     parser.add_argument("--smpp34-threads", type=int, help="SMPP34_WORKER_THREADS (default: the package's)")
@@ -297,13 +312,23 @@ def main() -> int:
             rows.append(measure(f"smsclab {protocol.upper()}",
                                 lambda p=protocol: targets.start_smsclab(workdir, p, args.sessions, args.window, p),
                                 args, sessions=args.sessions, window=args.window, receipts=args.receipts))
+        half = []
+        for row in rows[-2:] if not args.no_half else []:
+            # Latency where it matters: the offered load paced at half of what the row sustained.
+            protocol, rate = row.label.split()[-1].lower(), (row.result.rate / 2 if row.result else 0)
+            if rate >= 1:
+                measured = measure(row.label, lambda p=protocol: targets.start_smsclab(
+                    workdir, f"{p}-half", args.sessions, args.window, p), args, sessions=args.sessions,
+                    window=args.window, receipts=args.receipts, rate=rate)
+                measured.detail = f"{rate:,.0f}/s"
+                half.append(measured)
         scale = None
         if not args.no_scale:
             scale = measure("smsclab SMPP", lambda: targets.start_smsclab(workdir, "scale", args.scale_sessions,
                                                                           args.window),
                             args, sessions=args.scale_sessions, window=args.scale_window, receipts=args.receipts)
         idle = None if args.no_idle else measure_idle(workdir, args.idle_sessions)
-        healthy = report(args, rows, peer_missing=peer_missing, scale=scale, idle=idle, started=started,
+        healthy = report(args, rows, peer_missing=peer_missing, half=half, scale=scale, idle=idle, started=started,
                          load_before=load_before)
     except KeyboardInterrupt:
         return targets.interrupted()
