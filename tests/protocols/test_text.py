@@ -38,7 +38,7 @@ from protocols.text import (
     udhi_set,
 )
 
-VECTORS = Path("/work/shared/vectors/real-gateways.json")
+VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors" / "real-gateways.json"
 FFFD = "\ufffd"
 GSM_EXTENSION_CHARS = "€[]{}^~\\|\f"
 
