@@ -224,6 +224,9 @@ _UPDATES = (_RECEIPT_STATES, _MO_STATES)
 _to_json: Callable[[object], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 _Operation = Callable[[sqlite3.Connection], Any]
+#: How long a commit waits for more work when the previous one ended less than _FLOWING seconds before.
+_GATHER_SECONDS = 0.001
+_FLOWING = 0.005
 
 
 def _wake_only(db: sqlite3.Connection) -> None:
@@ -563,8 +566,16 @@ class Store:
             return
         loop.call_soon_threadsafe(ready.set_result, None)
         stopping = False
+        last_commit = 0.0
         while not stopping:
             batch = [self._queue.get()]
+            if time.monotonic() - last_commit < _FLOWING:
+                # Traffic is flowing: let this commit wait a moment for company. A commit costs about 0.2-0.3 ms
+                # of CPU whatever it carries (WAL pages, fsync), and paced traffic brings a few rows per commit:
+                # at 7,000 submits/s, 1 ms here took the server from 92-98% of a core to 81-92% and the p99 from
+                # 8.7-12.3 ms to 7.0-9.8 ms (three interleaved pairs of runs). After a quiet spell the first write
+                # commits at once.
+                time.sleep(_GATHER_SECONDS)
             while True:  # everything that queued up during the last commit rides in this one
                 try:
                     batch.append(self._queue.get_nowait())
@@ -574,6 +585,7 @@ class Store:
             work = [item for item in batch if item is not None]
             if work:
                 self._commit(db, work, loop)
+                last_commit = time.monotonic()
         db.close()
 
     def _commit(self, db: sqlite3.Connection, work: list[tuple[_Operation, asyncio.Future[Any] | None]],
