@@ -38,6 +38,7 @@ from simulator.scenario import (
     timeline,
 )
 from simulator.server import Endpoints, Simulator
+from simulator.store import StoreError
 
 __all__ = ["main"]
 
@@ -153,7 +154,7 @@ async def _serve(config: Config, speed: float, seed: int, scenario: Scenario | N
     simulator = Simulator(config, ScaledClock(speed), seed=seed, scenario=scenario)
     try:
         endpoints = await simulator.start()
-    except OSError as error:
+    except (OSError, StoreError) as error:  # a port in use, a data directory we cannot write
         raise CliError(f"cannot start: {error}") from None
     print(_startup_table(config, endpoints), flush=True)
     stop = asyncio.Event()

@@ -211,7 +211,8 @@ class _Rows:
 
 _MESSAGES = _Rows(f"INSERT INTO messages ({', '.join(_MESSAGE_COLUMNS)}) VALUES ", len(_MESSAGE_COLUMNS))
 _MO = _Rows(f"INSERT INTO mo ({', '.join(_MO_COLUMNS)}) VALUES ", len(_MO_COLUMNS))
-# Updates by id from a VALUES list (SQLite >= 3.33): the last change of a row in a commit is the one applied.
+# Updates by id from a VALUES list (SQLite >= 3.33, checked by Store.open): one change per row and commit.
+_SQLITE_NEEDED = (3, 33, 0)
 _RECEIPT_STATES = _Rows("UPDATE messages SET receipt_state = v.column1, receipt_due = v.column2, receipt_attempts = "
                         "v.column3 FROM (VALUES ", 4, ") AS v WHERE messages.id = v.column4")
 _MO_STATES = _Rows("UPDATE mo SET state = v.column1, due = v.column2, attempts = v.column3 FROM (VALUES ", 4,
@@ -254,6 +255,9 @@ class Store:
     @classmethod
     async def open(cls, directory: Path) -> Store:
         """Open (creating if needed) ``directory/smsclab.sqlite`` and start the writer thread."""
+        if sqlite3.sqlite_version_info < _SQLITE_NEEDED:
+            raise StoreError(f"SQLite {'.'.join(map(str, _SQLITE_NEEDED))} or newer is needed (UPDATE ... FROM); "
+                             f"this Python has {sqlite3.sqlite_version}")
         directory.mkdir(parents=True, exist_ok=True)
         store = cls(directory / "smsclab.sqlite")
         store._loop = asyncio.get_running_loop()

@@ -168,6 +168,16 @@ def test_the_console_script_runs_it(store_dir, config_file):
     assert bad.stdout == "" and bad.stderr.count("\n") == 1
 
 
+def test_serve_with_a_store_it_cannot_open_says_so_in_one_line(tmp_path):
+    data = tmp_path / "data"
+    (data / "smsclab.sqlite").mkdir(parents=True)  # a directory where the database file should be
+    done = subprocess.run([sys.executable, "-m", "simulator.cli", "serve", "--data-dir", str(data),
+                           "--cmpp-port", "0", "--smpp-port", "0", "--api-port", "0"],
+                          cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "cannot start" in done.stderr and "smsclab.sqlite" in done.stderr
+
+
 # -- report compliance -------------------------------------------------------------------------------------
 
 def _compliance_store(tmp_path: Path, events: list[tuple[float, str, str | None, dict[str, object]]]) -> Path:
