@@ -36,6 +36,10 @@ _SAR_TLVS = ("sar_msg_ref_num", "sar_total_segments", "sar_segment_seqnum")
 #: registered_delivery bits 1-0 -> what the ESME asked to hear (a tuple, not Receipt(value): this runs per submit).
 _RECEIPTS = tuple(Receipt(value) for value in range(4))
 _DELIVERED = 2  # message_state DELIVERED
+#: The message_state TLV of each receipt stat, built once (frozen, so one object serves every receipt);
+#: a CMPP-style stat such as "MK:0005" has no SMPP state and reads UNKNOWN (7).
+_MESSAGE_STATE_TLVS = {stat: smpp.Tlv.of("message_state", state) for stat, state in MESSAGE_STATES.items()}
+_UNKNOWN_STATE_TLV = smpp.Tlv.of("message_state", MESSAGE_STATES["UNKNOWN"])
 _ENROUTE = 1
 
 
@@ -211,7 +215,7 @@ class SmppFront(Front[smpp.SmppPdu]):
         tlvs: tuple[smpp.Tlv, ...] = ()
         if self.session.peer_interface_version >= 0x34:
             tlvs = (smpp.Tlv.of("receipted_message_id", row.message_id),
-                    smpp.Tlv.of("message_state", MESSAGE_STATES.get(row.state, 7)))
+                    _MESSAGE_STATE_TLVS.get(row.state, _UNKNOWN_STATE_TLV))
         return smpp.DeliverSm(sequence_number=sequence, source_addr=row.destination, destination_addr=row.source,
                               esm_class=smpp.EsmClass.TYPE_DELIVERY_RECEIPT, short_message=body, tlvs=tlvs)
 
