@@ -1,10 +1,11 @@
 """The simulator's CPU per submit without sockets: the gateway's own cost, free of loopback and scheduling noise.
 
 Usage: python bench/hotpath.py [--protocol smpp|cmpp|both] [--submits 40000] [--sessions 4] [--window 64]
-       [--profile FILE]
+       [--receipts] [--unsubscribed] [--profile FILE]
 
 In one process: a :class:`simulator.server.Simulator` with the embedded default configuration (durable store with
-``synchronous=FULL``, policy on, receipts off) and accounts of window W, and C partner connections made with
+``synchronous=FULL``, policy on; receipts only with ``--receipts``, acknowledged by the partners; the recipient a
+subscriber unless ``--unsubscribed``) and accounts of window W, and C partner connections made with
 :meth:`Simulator.front_for`, i.e. the fronts the TCP listeners make, fed bytes directly instead of from a socket.
 Each connection writes a window's worth of pre-encoded submits (loadgen's) in one chunk whenever the previous
 chunk is fully answered, until N submits are answered OK. Printed: submits/s, CPU per OK for the whole process
@@ -70,6 +71,8 @@ def _chunk(protocol: str, template: bytes, first_sequence: int, count: int) -> b
 
 #: The deliver PDU's Command_Id / command_id: 5 in both protocols (CMPP 3.0 §8.4.5, SMPP v3.4 §4.6.1).
 _DELIVER = 0x00000005
+#: How long the submits may take in all before the run gives up (a server that stopped answering).
+RUN_TIMEOUT_SECONDS = 300.0
 #: How long the run waits for the last receipts once every submit is answered.
 RECEIPT_WAIT_SECONDS = 30.0
 
@@ -171,7 +174,12 @@ async def run(protocol: str, submits: int, sessions: int, window: int, profile: 
         started_wall, started_cpu, started_thread = time.perf_counter(), time.process_time(), time.thread_time()
         if profile is not None:
             profile.enable()
-        await asyncio.gather(*(drive(index) for index in range(sessions)))
+        try:
+            await asyncio.wait_for(asyncio.gather(*(drive(index) for index in range(sessions))), RUN_TIMEOUT_SECONDS)
+        except TimeoutError:
+            await simulator.stop()
+            return (f"{protocol.upper():5} gave up after {RUN_TIMEOUT_SECONDS:g} s with "
+                    f"{sum(partner.answered for partner in partners):,} of {per_session * sessions:,} submits answered")
         answered = sum(partner.answered for partner in partners)
         refused = sum(partner.refused for partner in partners)
         ok = answered - refused
