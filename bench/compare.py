@@ -1,7 +1,7 @@
 """smsclab side by side with the ceiling of Python and with a peer, one load generator, one run (figures, not a test).
 
 Usage: python bench/compare.py [--seconds 5] [--warmup 1] [--sessions 4] [--window 64] [--receipts]
-       [--scale-sessions 1000] [--scale-window 4] [--idle-sessions 2000] [--no-scale] [--no-idle] [--no-half]
+       [--scale-sessions 1000] [--scale-window 4] [--idle-sessions 5000] [--no-scale] [--no-idle] [--no-half]
        [--smpp34-consumers 256] [--smpp34-threads N] [--no-uvloop] [--keep-data]
 
 One after the other, each in a process of its own and driven by bench/loadgen.py's generator (the same
@@ -17,8 +17,9 @@ sessions, the same pre-encoded submit, the same clock), for a warm-up and then t
 Then each smsclab row again at half the rate it sustained (the generator paces its sends), for the latency
 there (issue 7: p99 <= 5 ms at half load), and two extra figures for smsclab SMPP (issue 7, "Scale"): the
 throughput with ``--scale-sessions`` sessions of window ``--scale-window`` against the figure of row 1, and the
-server's RSS growth per idle bound session (``--idle-sessions`` sessions opened on top of four, RSS read before
-and after).
+server's RSS growth per idle bound session (``--idle-sessions`` sessions opened on top of four and held bound
+with keep-alives flowing, the server probing each after 2 s idle; RSS read before and after; every held session
+must have answered an enquire_link).
 
 The table shows submits/s (OK responses in the measured seconds), p50/p99 latency (send -> OK), the server's peak
 RSS, its CPU (share of one core, all threads) and CPU per OK, the generator's CPU (near 100% means the
@@ -53,6 +54,11 @@ CEILING, PEER = "struct responder", "smpp34 server"
 BIND_SECONDS_PER_THOUSAND = 5.0
 #: How long the idle sessions stay bound before RSS is read, so that buffers allocated at bind time settle.
 IDLE_SETTLE_SECONDS = 1.0
+#: The idle server's keep-alive interval (the default is 30 s), and how long the sessions are held bound: long
+#: enough for every session to be probed twice, so that RSS is read with keep-alives flowing (issue 7: sessions
+#: "held with keep-alives on").
+IDLE_KEEPALIVE_SECONDS = 2.0
+IDLE_HOLD_SECONDS = 5.0
 #: The idle sessions are opened on top of this many, bound before the "before" figure (one-time costs out).
 IDLE_WARM_SESSIONS = 4
 
@@ -77,6 +83,9 @@ class Idle:
     sessions: int = 0
     before_kib: int = 0
     after_kib: int = 0
+    #: enquire_links the idle sessions answered while held, and how many of them were never probed.
+    keepalives: int = 0
+    never_probed: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -147,7 +156,14 @@ async def hold_idle(target: Target, count: int) -> Idle:
         await bind(0, IDLE_WARM_SESSIONS)
         idle.before_kib = targets.rss_kib(target.pid)
         await bind(IDLE_WARM_SESSIONS, count)
+        await asyncio.sleep(IDLE_HOLD_SECONDS)
         idle.after_kib = targets.rss_kib(target.pid)
+        held = sessions[IDLE_WARM_SESSIONS:]
+        idle.keepalives = sum(session.keepalives_answered for session in held)
+        idle.never_probed = sum(not session.keepalives_answered for session in held)
+        if idle.never_probed:
+            idle.problems.append(f"{idle.never_probed:,} of {count:,} idle sessions got no enquire_link in "
+                                 f"{IDLE_HOLD_SECONDS:g} s (interval {IDLE_KEEPALIVE_SECONDS:g} s)")
         for session in sessions:
             session.say_goodbye()
         goodbyes = asyncio.gather(*(s.goodbye for s in sessions), return_exceptions=True)
@@ -165,7 +181,8 @@ async def hold_idle(target: Target, count: int) -> Idle:
 
 def measure_idle(workdir: Path, count: int) -> Idle:
     try:
-        target = targets.start_smsclab(workdir, "idle", count + IDLE_WARM_SESSIONS, loadgen.ACCOUNT_WINDOW)
+        target = targets.start_smsclab(workdir, "idle", count + IDLE_WARM_SESSIONS, loadgen.ACCOUNT_WINDOW,
+                                       subscribed=False, enquire_link_interval=IDLE_KEEPALIVE_SECONDS)
     except Exception as error:
         return Idle(count, problems=[f"did not start: {error}"])
     try:
@@ -256,9 +273,10 @@ def report(args: argparse.Namespace, rows: list[Row], *, peer_missing: str | Non
             print(f"scale PROBLEM: {problem}")
     if idle is not None:
         if not idle.problems:
-            print(f"idle: smsclab SMPP holding {idle.sessions:,} more bound sessions (keep-alives on): RSS "
-                  f"{loadgen.mib(idle.before_kib)} -> {loadgen.mib(idle.after_kib)} = {idle.per_session_kib:.1f} KiB "
-                  "per session (issue 7: <= 20)")
+            print(f"idle: smsclab SMPP holding {idle.sessions:,} more bound sessions for {IDLE_HOLD_SECONDS:g} s, "
+                  f"enquire_link every {IDLE_KEEPALIVE_SECONDS:g} s idle ({idle.keepalives:,} answered, every session "
+                  f"probed): RSS {loadgen.mib(idle.before_kib)} -> {loadgen.mib(idle.after_kib)} = "
+                  f"{idle.per_session_kib:.1f} KiB per session (issue 7: <= 20)")
         for problem in idle.problems:
             healthy = False
             print(f"idle PROBLEM: {problem}")
@@ -280,7 +298,7 @@ def main() -> int:
     parser.add_argument("--receipt-wait", type=float, default=5.0, help="with --receipts: seconds to wait for them")
     parser.add_argument("--scale-sessions", type=int, default=1000)
     parser.add_argument("--scale-window", type=int, default=4)
-    parser.add_argument("--idle-sessions", type=int, default=2000)
+    parser.add_argument("--idle-sessions", type=int, default=5000)
     parser.add_argument("--no-scale", action="store_true", help="skip the many-sessions run")
     parser.add_argument("--no-idle", action="store_true", help="skip the idle-session RSS figure")
     parser.add_argument("--no-half", action="store_true", help="skip the latency runs at half load")
@@ -292,8 +310,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.sessions < 1 or args.window < 1 or args.seconds <= 0 or args.warmup < 0:
         parser.error("--sessions and --window must be >= 1, --seconds > 0, --warmup >= 0")
-    if targets.accounts_needed(max(args.sessions, args.scale_sessions, args.idle_sessions + IDLE_WARM_SESSIONS)) > 999:
-        parser.error("at most 3992 sessions (999 accounts of 4 connections)")
+    most = loadgen.MAX_ACCOUNTS * loadgen.CONNECTIONS_PER_ACCOUNT
+    if max(args.sessions, args.scale_sessions, args.idle_sessions + IDLE_WARM_SESSIONS) > most:
+        parser.error(f"at most {most:,} sessions ({loadgen.MAX_ACCOUNTS:,} accounts of "
+                     f"{loadgen.CONNECTIONS_PER_ACCOUNT} connections), the idle ones and {IDLE_WARM_SESSIONS} more")
     started, load_before = time.monotonic(), targets.load_average()
     targets.install_exit_handlers()
     # One descriptor per session in the generator and in the server (which inherits the limit), and some to spare.

@@ -53,6 +53,8 @@ REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 SECRET = "pw"
 CONNECTIONS_PER_ACCOUNT = 4  # the server's default max_connections
+#: Accounts numbered lg1..lg9999 with service codes 10690001..10699999: up to 39,996 sessions.
+MAX_ACCOUNTS = 9999
 ACCOUNT_WINDOW = 16  # the server's default window per session
 DESTINATION = "13800138000"
 CONTENT = b"smsclab load test"
@@ -128,6 +130,8 @@ class LoadSession(asyncio.Protocol):
         self.tick: asyncio.TimerHandle | None = None
         self.closed = False
         self.leaving = False
+        #: The server's keep-alive probes this session answered (SMPP enquire_link, CMPP_ACTIVE_TEST).
+        self.keepalives_answered = 0
 
     # -- what each protocol provides ---------------------------------------------------------------
 
@@ -359,6 +363,7 @@ class SmppLoadSession(LoadSession):
             self._answer(smpp.encode(pdu.response()))
         elif isinstance(pdu, smpp.EnquireLink):
             run.other["enquire_link"] += 1
+            self.keepalives_answered += 1
             self._answer(smpp.encode(pdu.response()))
         elif isinstance(pdu, smpp.Unbind):
             run.other["unbind from the server"] += 1
@@ -418,6 +423,7 @@ class CmppLoadSession(LoadSession):
             self._answer(cmpp.encode(pdu.response(result=0), cmpp.Version.V30))
         elif isinstance(pdu, cmpp.ActiveTest):
             run.other["ACTIVE_TEST"] += 1
+            self.keepalives_answered += 1
             self._answer(cmpp.encode(pdu.response(), cmpp.Version.V30))
         elif isinstance(pdu, cmpp.Terminate):
             run.other["TERMINATE from the server"] += 1
@@ -466,7 +472,9 @@ def free_ports(count: int) -> list[int]:
 def accounts_for(sessions: int) -> list[tuple[str, str]]:
     """(id, service code) of the accounts that carry ``sessions`` connections."""
     count = math.ceil(sessions / CONNECTIONS_PER_ACCOUNT)
-    return [(f"lg{index}", f"1069{index:03d}") for index in range(1, count + 1)]
+    if count > MAX_ACCOUNTS:
+        raise ValueError(f"at most {MAX_ACCOUNTS * CONNECTIONS_PER_ACCOUNT:,} sessions")
+    return [(f"lg{index}", f"1069{index:04d}") for index in range(1, count + 1)]
 
 
 def proc_status(pid: int) -> dict[str, int]:
@@ -799,8 +807,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.sessions < 1 or args.window < 1 or args.seconds <= 0 or args.warmup < 0:
         parser.error("--sessions and --window must be >= 1, --seconds > 0, --warmup >= 0")
-    if math.ceil(args.sessions / CONNECTIONS_PER_ACCOUNT) > 999:
-        parser.error("at most 3996 sessions")
+    if math.ceil(args.sessions / CONNECTIONS_PER_ACCOUNT) > MAX_ACCOUNTS:
+        parser.error(f"at most {MAX_ACCOUNTS * CONNECTIONS_PER_ACCOUNT:,} sessions")
     if args.rate is not None and args.rate <= 0:
         parser.error("--rate must be positive")
     protocols = ["smpp", "cmpp"] if args.protocol == "both" else [args.protocol]

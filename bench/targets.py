@@ -21,7 +21,6 @@ import ctypes
 import importlib.util
 import json
 import logging
-import math
 import os
 import resource
 import select
@@ -199,20 +198,22 @@ class Target:
         return self.child.stop()
 
 
-def bench_config(accounts: list[tuple[str, str]], window: int) -> str:
+def bench_config(accounts: list[tuple[str, str]], window: int, *, enquire_link_interval: float | None = None) -> str:
     """A --config TOML: the embedded default (policy, store, receipts as shipped) with these accounts only.
 
     ``--account`` cannot set a window (it is always 16), hence a file; each account keeps the default four
     connections, which is what loadgen.drive() assumes when it hands out accounts to sessions.
+    ``enquire_link_interval``: the SMSC's keep-alive interval instead of the default 30 s.
     """
-    blocks = [f'[[accounts]]\nid = "{account}"\nsecret = "{SECRET}"\nservice_codes = ["{code}"]\n'
+    smpp = [] if enquire_link_interval is None else [f"[smpp]\nenquire_link_interval = {enquire_link_interval:g}\n"]
+    blocks = smpp + [f'[[accounts]]\nid = "{account}"\nsecret = "{SECRET}"\nservice_codes = ["{code}"]\n'
               f"window = {window}\nmax_connections = {loadgen.CONNECTIONS_PER_ACCOUNT}\n"
               for account, code in accounts]
     return "# written by bench/targets.py for one benchmark run\n\n" + "\n".join(blocks)
 
 
 def start_smsclab(workdir: Path, name: str, sessions: int, window: int, protocol: str = "smpp", *,
-                  subscribed: bool = True) -> Target:
+                  subscribed: bool = True, enquire_link_interval: float | None = None) -> Target:
     """``smsclab serve`` with accounts for ``sessions`` connections of window ``window``.
 
     ``subscribed``: the generator's recipient is opted in to every account through the control API, as a
@@ -222,7 +223,7 @@ def start_smsclab(workdir: Path, name: str, sessions: int, window: int, protocol
     data_dir.mkdir(parents=True)
     accounts = loadgen.accounts_for(sessions)
     config = data_dir / "bench.toml"
-    config.write_text(bench_config(accounts, window))
+    config.write_text(bench_config(accounts, window, enquire_link_interval=enquire_link_interval))
     cmpp_port, smpp_port, api_port = loadgen.free_ports(3)
     command = [sys.executable, "-m", "simulator.cli", "serve", "--config", str(config),
                "--cmpp-port", str(cmpp_port), "--smpp-port", str(smpp_port), "--api-port", str(api_port),
@@ -302,10 +303,6 @@ def store_rows(path: Path | None) -> int | None:
         return int(db.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
     finally:
         db.close()
-
-
-def accounts_needed(sessions: int) -> int:
-    return math.ceil(sessions / loadgen.CONNECTIONS_PER_ACCOUNT)
 
 
 def machine() -> str:
