@@ -198,10 +198,9 @@ class _Rows:
     Why not ``executemany``: sqlite3 gives the GIL back around every step, so each row costs the writer a fresh
     wait for the GIL, up to a switch interval (5 ms) while the event loop is busy. One statement for many rows
     costs one wait (bench/README.md: 64 rows in 420 ms against 19 ms with a busy thread next to it). The chunk
-    sizes are fixed so that sqlite3's statement cache (128 entries) holds every variant of every statement, and
-    spaced by 4 so that a batch of n rows takes at most about 3·log4(n) executions (a 129-row commit: 3)."""
+    sizes are fixed so that sqlite3's statement cache holds every variant."""
 
-    _CHUNKS = (256, 64, 16, 4, 2, 1)  # 256 rows x 25 columns stay well under SQLite's 32,766 parameters
+    _CHUNKS = (256, 32, 4, 1)  # 256 rows x 25 columns stay well under SQLite's 32,766 parameters
 
     def __init__(self, head: str, width: int, tail: str = "") -> None:
         group = f"({', '.join('?' * width)})"

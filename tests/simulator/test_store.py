@@ -8,9 +8,9 @@ import pytest
 
 from simulator.store import MessageRow, Store
 
-#: Sizes around each fixed statement size (a multi-row statement carries 256, 64, 16, 4, 2 or 1 rows), and
-#: batches that need every size at once.
-BATCH_SIZES = (1, 2, 3, 5, 15, 17, 63, 65, 255, 256, 257, 341, 1000)
+#: Sizes around each fixed statement size (a multi-row statement carries 256, 32, 4 or 1 rows), and batches that
+#: need every size at once.
+BATCH_SIZES = (1, 2, 3, 4, 5, 31, 32, 33, 255, 256, 257, 293, 1000)
 
 
 def message(row_id: int, *, receipt_due: float | None = None) -> MessageRow:
