@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from protocols import cmpp, smpp
 from protocols.cmpp.session import CmppSession
@@ -103,6 +103,14 @@ class Run:
         self.problems: list[str] = []
 
 
+def _fail(future: asyncio.Future[None], error: Exception) -> None:
+    """Fail a session's future without asyncio logging it as never retrieved: a run waits on all its sessions
+    at once and stops at the first failure, and thousands of sessions lost together (a server that refuses
+    them) would each log a traceback. The failure is in the run's problems already; an await still raises it."""
+    future.set_exception(error)
+    future.exception()
+
+
 class LoadSession(asyncio.Protocol):
     """One partner connection: a checked handshake, then pipelined pre-encoded submits."""
 
@@ -161,8 +169,8 @@ class LoadSession(asyncio.Protocol):
     # -- asyncio.Protocol ---------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport of whatever loop runs us: uvloop's is not an asyncio.Transport subclass, only alike.
+        self.transport = transport = cast(asyncio.Transport, transport)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -178,7 +186,7 @@ class LoadSession(asyncio.Protocol):
                                      f"({exc or 'closed by the server'}) with {len(self.pending)} submits outstanding")
         for future in (self.ready, self.goodbye):
             if not future.done():
-                future.set_exception(ConnectionError("connection lost"))
+                _fail(future, ConnectionError("connection lost"))
 
     def data_received(self, data: bytes) -> None:
         if self.handshake is not None:
@@ -278,7 +286,7 @@ class LoadSession(asyncio.Protocol):
             if status is None:
                 continue
             if status != 0:
-                self.ready.set_exception(RuntimeError(f"{self.protocol} login of {self.account} refused: {status}"))
+                _fail(self.ready, RuntimeError(f"{self.protocol} login of {self.account} refused: {status}"))
                 return
             self.next_sequence = session.next_sequence()
             self.handshake = None

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from protocols.cmpp.session import CmppSession
 from protocols.session import Role, Timing
@@ -53,10 +53,10 @@ class _Connection(asyncio.Protocol):
         self._deadline: float | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        transport.set_write_buffer_limits(high=_WRITE_HIGH_WATER)
-        peer = transport.get_extra_info("peername")
+        # A stream transport of whatever loop runs us: uvloop's is not an asyncio.Transport subclass, only alike.
+        self._transport = stream = cast(asyncio.Transport, transport)
+        stream.set_write_buffer_limits(high=_WRITE_HIGH_WATER)
+        peer = stream.get_extra_info("peername")
         self.front = self._make_front(peer[0] if peer else "", self._write, self._close, self._pause)
         self._connections.add(self)
         self._timer = asyncio.ensure_future(self._run_timer())
