@@ -4,7 +4,9 @@ listeners must take that loop's transports (uvloop's are not asyncio.Transport s
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import uvloop
 from netclient import NetClient, cmpp_connect
 
@@ -14,9 +16,9 @@ from simulator.config import load_config, with_overrides
 from simulator.server import Simulator
 
 
-async def submit_over_both_protocols(data_dir: Path) -> tuple[list[object], list[object], int]:
+async def submit_over_both_protocols(data_dir: Path) -> tuple[list[Any], list[Any], int, dict[str, Any]]:
     config = with_overrides(load_config(), cmpp_port=0, smpp_port=0, api_port=0, data_dir=data_dir)
-    simulator = Simulator(config, ScaledClock(20.0), with_api=False, goodbye_seconds=0.3)
+    simulator = Simulator(config, ScaledClock(20.0), goodbye_seconds=0.3)
     await simulator.start()
     try:
         esme = await NetClient.smpp(simulator.endpoints.smpp)
@@ -32,13 +34,17 @@ async def submit_over_both_protocols(data_dir: Path) -> tuple[list[object], list
                             msg_content=b"hello"))
         cmpp_answers += await sp.expect(cmpp.SubmitResp)
         stored = len(await simulator.store.search_messages(account="900001"))
+        assert simulator.endpoints.api is not None
+        host, port = simulator.endpoints.api
+        async with aiohttp.ClientSession() as http, http.get(f"http://{host}:{port}/accounts/900001") as response:
+            account = await response.json()
     finally:
         await simulator.stop()
-    return smpp_answers, cmpp_answers, stored
+    return smpp_answers, cmpp_answers, stored, account
 
 
-def test_the_simulator_serves_both_protocols_on_uvloop(tmp_path: Path) -> None:
-    smpp_answers, cmpp_answers, stored = uvloop.run(submit_over_both_protocols(tmp_path / "data"))
+def test_the_simulator_serves_both_protocols_and_its_api_on_uvloop(tmp_path: Path) -> None:
+    smpp_answers, cmpp_answers, stored, account = uvloop.run(submit_over_both_protocols(tmp_path / "data"))
     bound, accepted, receipt = smpp_answers
     assert bound.command_status == smpp.CommandStatus.ESME_ROK
     assert accepted.command_status == smpp.CommandStatus.ESME_ROK
@@ -46,3 +52,4 @@ def test_the_simulator_serves_both_protocols_on_uvloop(tmp_path: Path) -> None:
     connected, submitted = cmpp_answers
     assert connected.status == 0 and submitted.result == 0
     assert stored == 2
+    assert account["id"] == "900001"
