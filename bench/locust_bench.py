@@ -129,8 +129,9 @@ def run_locust(label: str, target: Target, *, api_url: str, args: argparse.Names
     prefix = workdir / name
     report = workdir / f"{name}-cpu.json"
     account = target.accounts[0][0]
+    run_seconds = math.ceil(args.warmup + args.seconds + CSV_LAG)  # Locust's -t takes whole seconds only
     command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
-               "-u", str(args.users), "-r", str(args.users), "-t", f"{args.warmup + args.seconds + CSV_LAG:g}s",
+               "-u", str(args.users), "-r", str(args.users), "-t", f"{run_seconds}s",
                "--csv", str(prefix), "--loglevel", "WARNING", "--host", loadgen.HOST, "--protocol", "smpp",
                "--port", str(target.smpp_port), "--system-id", account, "--password", loadgen.SECRET,
                "--api", api_url, "--no-receipts", "--destinations", loadgen.DESTINATION,
@@ -139,7 +140,7 @@ def run_locust(label: str, target: Target, *, api_url: str, args: argparse.Names
     # cwd: a directory without the repository's pyproject.toml, which Locust would read for [tool.locust]
     locust = targets.Child(f"locust ({name})", command, workdir / f"{name}.log", cwd=workdir)
     try:
-        locust.process.wait(timeout=args.warmup + args.seconds + CSV_LAG + LOCUST_EXTRA_SECONDS)
+        locust.process.wait(timeout=run_seconds + LOCUST_EXTRA_SECONDS)
     except subprocess.TimeoutExpired:
         figure.problems.append("Locust did not finish in time")
     status = locust.stop()
