@@ -308,8 +308,10 @@ def main() -> int:
     parser.add_argument("--no-uvloop", action="store_true", help="the responder on plain asyncio")
     parser.add_argument("--keep-data", action="store_true", help="keep the temporary directory (logs, stores)")
     args = parser.parse_args()
-    if args.sessions < 1 or args.window < 1 or args.seconds <= 0 or args.warmup < 0:
-        parser.error("--sessions and --window must be >= 1, --seconds > 0, --warmup >= 0")
+    if min(args.sessions, args.window, args.scale_sessions, args.scale_window, args.idle_sessions) < 1 \
+            or args.seconds <= 0 or args.warmup < 0:
+        parser.error("--sessions, --window, --scale-sessions, --scale-window and --idle-sessions must be >= 1, "
+                     "--seconds > 0, --warmup >= 0")
     most = loadgen.MAX_ACCOUNTS * loadgen.CONNECTIONS_PER_ACCOUNT
     if max(args.sessions, args.scale_sessions, args.idle_sessions + IDLE_WARM_SESSIONS) > most:
         parser.error(f"at most {most:,} sessions ({loadgen.MAX_ACCOUNTS:,} accounts of "

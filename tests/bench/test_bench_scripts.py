@@ -82,3 +82,17 @@ def test_locust_bench_takes_fractional_durations_and_gives_a_verdict() -> None:
     output = run("locust_bench.py", "--seconds", "1", "--warmup", "0.5")
     assert lines_starting(output, "verdict:"), output
     assert "PROBLEM" not in output, output
+
+
+@pytest.mark.parametrize(("script", "arguments"), [
+    ("compare.py", ("--idle-sessions", "0")),
+    ("compare.py", ("--scale-sessions", "-5")),
+    ("compare.py", ("--scale-window", "0")),
+    ("floor.py", ("--submits", "0")),
+    ("hotpath.py", ("--window", "0")),
+])
+def test_a_bad_count_is_refused_in_one_line_before_anything_runs(script: str, arguments: tuple[str, ...]) -> None:
+    done = subprocess.run([sys.executable, str(BENCH / script), *arguments], check=False, capture_output=True,
+                          text=True, timeout=TIMEOUT_SECONDS, cwd=BENCH.parent)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout == "" and done.stderr.splitlines()[-1].startswith(f"{script}: error: "), done.stderr
