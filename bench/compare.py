@@ -312,9 +312,8 @@ def main() -> int:
             or args.seconds <= 0 or args.warmup < 0:
         parser.error("--sessions, --window, --scale-sessions, --scale-window and --idle-sessions must be >= 1, "
                      "--seconds > 0, --warmup >= 0")
-    most = loadgen.MAX_ACCOUNTS * loadgen.CONNECTIONS_PER_ACCOUNT
-    if max(args.sessions, args.scale_sessions, args.idle_sessions + IDLE_WARM_SESSIONS) > most:
-        parser.error(f"at most {most:,} sessions ({loadgen.MAX_ACCOUNTS:,} accounts of "
+    if max(args.sessions, args.scale_sessions, args.idle_sessions + IDLE_WARM_SESSIONS) > loadgen.MAX_SESSIONS:
+        parser.error(f"at most {loadgen.MAX_SESSIONS:,} sessions ({loadgen.MAX_ACCOUNTS:,} accounts of "
                      f"{loadgen.CONNECTIONS_PER_ACCOUNT} connections), the idle ones and {IDLE_WARM_SESSIONS} more")
     started, load_before = time.monotonic(), targets.load_average()
     targets.install_exit_handlers()

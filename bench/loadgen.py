@@ -55,6 +55,7 @@ SECRET = "pw"
 CONNECTIONS_PER_ACCOUNT = 4  # the server's default max_connections
 #: Accounts numbered lg1..lg9999 with service codes 10690001..10699999: up to 39,996 sessions.
 MAX_ACCOUNTS = 9999
+MAX_SESSIONS = MAX_ACCOUNTS * CONNECTIONS_PER_ACCOUNT
 ACCOUNT_WINDOW = 16  # the server's default window per session
 DESTINATION = "13800138000"
 CONTENT = b"smsclab load test"
@@ -481,7 +482,7 @@ def accounts_for(sessions: int) -> list[tuple[str, str]]:
     """(id, service code) of the accounts that carry ``sessions`` connections."""
     count = math.ceil(sessions / CONNECTIONS_PER_ACCOUNT)
     if count > MAX_ACCOUNTS:
-        raise ValueError(f"at most {MAX_ACCOUNTS * CONNECTIONS_PER_ACCOUNT:,} sessions")
+        raise ValueError(f"at most {MAX_SESSIONS:,} sessions")
     return [(f"lg{index}", f"1069{index:04d}") for index in range(1, count + 1)]
 
 
@@ -815,8 +816,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.sessions < 1 or args.window < 1 or args.seconds <= 0 or args.warmup < 0:
         parser.error("--sessions and --window must be >= 1, --seconds > 0, --warmup >= 0")
-    if math.ceil(args.sessions / CONNECTIONS_PER_ACCOUNT) > MAX_ACCOUNTS:
-        parser.error(f"at most {MAX_ACCOUNTS * CONNECTIONS_PER_ACCOUNT:,} sessions")
+    if args.sessions > MAX_SESSIONS:
+        parser.error(f"at most {MAX_SESSIONS:,} sessions")
     if args.rate is not None and args.rate <= 0:
         parser.error("--rate must be positive")
     protocols = ["smpp", "cmpp"] if args.protocol == "both" else [args.protocol]

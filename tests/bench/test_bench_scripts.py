@@ -19,10 +19,15 @@ TIMEOUT_SECONDS = 180
 pytestmark = pytest.mark.bench
 
 
+def launch(script: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run ``bench/<script>`` to its end, from the project's root."""
+    return subprocess.run([sys.executable, str(BENCH / script), *arguments], check=False, capture_output=True,
+                          text=True, timeout=TIMEOUT_SECONDS, cwd=BENCH.parent)
+
+
 def run(script: str, *arguments: str) -> str:
     """Run ``bench/<script>`` and return its output; a non-zero exit fails the test with that output."""
-    done = subprocess.run([sys.executable, str(BENCH / script), *arguments], check=False, capture_output=True,
-                          text=True, timeout=TIMEOUT_SECONDS, cwd=BENCH.parent)
+    done = launch(script, *arguments)
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"{script} exited with {done.returncode}:\n{output}"
     return output
@@ -92,7 +97,6 @@ def test_locust_bench_takes_fractional_durations_and_gives_a_verdict() -> None:
     ("hotpath.py", ("--window", "0")),
 ])
 def test_a_bad_count_is_refused_in_one_line_before_anything_runs(script: str, arguments: tuple[str, ...]) -> None:
-    done = subprocess.run([sys.executable, str(BENCH / script), *arguments], check=False, capture_output=True,
-                          text=True, timeout=TIMEOUT_SECONDS, cwd=BENCH.parent)
+    done = launch(script, *arguments)
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stdout == "" and done.stderr.splitlines()[-1].startswith(f"{script}: error: "), done.stderr
